@@ -1,0 +1,384 @@
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::TryStreamExt;
+use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
+use object_store::local::LocalFileSystem;
+use object_store::memory::InMemory;
+use object_store::path::Path;
+use object_store::{ClientOptions, ObjectMeta, ObjectStore, ObjectStoreExt, RetryConfig};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use url::Url;
+
+use crate::error::{Error, Result};
+
+/// Settings that shape how a lake URL is opened. S3 settings use object_store's names
+/// (`endpoint`, `region`, `allow_http`, `access_key_id`, …) and win over the `AWS_*` variables.
+#[derive(Debug, Clone, Default)]
+pub struct LakeOptions {
+    /// Extra S3 settings, e.g. from `[lake.s3]` in `flowlake.toml`.
+    pub s3: BTreeMap<String, String>,
+}
+
+/// An opened lake: an object store plus the prefix the lake lives under.
+#[derive(Debug, Clone)]
+pub struct Lake {
+    store: Arc<dyn ObjectStore>,
+    prefix: Path,
+    url: Url,
+    store_url: Url,
+}
+
+fn bad(url: &str, reason: impl Into<String>) -> Error {
+    Error::BadUrl {
+        url: url.to_string(),
+        reason: reason.into(),
+    }
+}
+
+impl Lake {
+    /// Open a lake with the `AWS_*` variables as the only S3 settings.
+    pub fn open(url: &str) -> Result<Lake> {
+        Lake::open_with(url, &LakeOptions::default())
+    }
+
+    /// Open `url`: a folder path (created on first write), `file:///abs/path`,
+    /// `s3://bucket/prefix` or `memory://`.
+    pub fn open_with(url: &str, options: &LakeOptions) -> Result<Lake> {
+        let trimmed = url.trim();
+        if trimmed.is_empty() {
+            return Err(bad(url, "empty; give a folder such as ./lake or s3://bucket/prefix"));
+        }
+        let scheme = match trimmed.find("://") {
+            Some(i) => trimmed[..i].to_ascii_lowercase(),
+            None => String::new(),
+        };
+        match scheme.as_str() {
+            "" => Lake::local(url, std::path::Path::new(trimmed)),
+            "file" => {
+                let parsed = Url::parse(trimmed).map_err(|e| bad(url, e.to_string()))?;
+                let path = parsed
+                    .to_file_path()
+                    .map_err(|_| bad(url, "a file:// URL needs an absolute path"))?;
+                Lake::local(url, &path)
+            }
+            "memory" => {
+                let prefix = trimmed["memory://".len()..].trim_matches('/');
+                Ok(Lake {
+                    store: Arc::new(InMemory::new()),
+                    prefix: Path::from(prefix),
+                    url: Url::parse(&format!("memory:///{prefix}"))
+                        .map(with_slash)
+                        .map_err(|e| bad(url, e.to_string()))?,
+                    store_url: Url::parse("memory:///").expect("static URL"),
+                })
+            }
+            "s3" | "s3a" => Lake::s3(url, trimmed, options),
+            _ => Err(Error::UnknownScheme {
+                url: url.to_string(),
+                scheme,
+            }),
+        }
+    }
+
+    fn local(url: &str, path: &std::path::Path) -> Result<Lake> {
+        let abs = if path.is_absolute() {
+            path.to_path_buf()
+        } else {
+            std::env::current_dir()
+                .map_err(|e| bad(url, format!("cannot resolve the current directory: {e}")))?
+                .join(path)
+        };
+        let abs = normalize(&abs);
+        if abs.exists() && !abs.is_dir() {
+            return Err(bad(url, "exists and is not a folder; give a folder for the lake"));
+        }
+        let lake_url = Url::from_directory_path(&abs)
+            .map_err(|_| bad(url, "cannot turn the path into a file:// URL"))?;
+        let prefix = Path::from_url_path(lake_url.path()).map_err(|e| bad(url, e.to_string()))?;
+        Ok(Lake {
+            store: Arc::new(LocalFileSystem::new()),
+            prefix,
+            url: lake_url,
+            store_url: Url::parse("file:///").expect("static URL"),
+        })
+    }
+
+    fn s3(url: &str, trimmed: &str, options: &LakeOptions) -> Result<Lake> {
+        let parsed = Url::parse(trimmed).map_err(|e| bad(url, e.to_string()))?;
+        let bucket = parsed
+            .host_str()
+            .filter(|b| !b.is_empty())
+            .ok_or_else(|| bad(url, "no bucket; write s3://bucket/prefix"))?
+            .to_string();
+        let prefix = parsed.path().trim_matches('/').to_string();
+        let mut builder = AmazonS3Builder::from_env().with_bucket_name(&bucket);
+        for (key, value) in &options.s3 {
+            let key: AmazonS3ConfigKey = key.to_ascii_lowercase().parse().map_err(|_| {
+                bad(
+                    url,
+                    format!("unknown S3 setting `{key}` in [lake.s3]; use endpoint, region, allow_http, access_key_id, secret_access_key, …"),
+                )
+            })?;
+            builder = builder.with_config(key, value);
+        }
+        // Fail fast instead of object_store's default of ten retries over three minutes:
+        // a batch job pointed at a dead endpoint should say so within seconds.
+        let retry = RetryConfig {
+            max_retries: 3,
+            retry_timeout: Duration::from_secs(20),
+            ..Default::default()
+        };
+        let client = ClientOptions::new()
+            .with_connect_timeout(Duration::from_secs(5))
+            .with_timeout(Duration::from_secs(120));
+        let store = builder
+            .with_retry(retry)
+            .with_client_options(client)
+            .build()
+            .map_err(|source| Error::Configure {
+                url: url.to_string(),
+                source,
+            })?;
+        Ok(Lake {
+            store: Arc::new(store),
+            prefix: Path::from(prefix.as_str()),
+            url: Url::parse(&format!("s3://{bucket}/{prefix}"))
+                .map(with_slash)
+                .map_err(|e| bad(url, e.to_string()))?,
+            store_url: Url::parse(&format!("s3://{bucket}")).map_err(|e| bad(url, e.to_string()))?,
+        })
+    }
+
+    /// Wrap an existing store (tests use this to count calls).
+    pub fn with_store(&self, store: Arc<dyn ObjectStore>) -> Lake {
+        Lake {
+            store,
+            ..self.clone()
+        }
+    }
+
+    /// The lake's root URL, ending with `/`.
+    pub fn url(&self) -> &Url {
+        &self.url
+    }
+
+    /// The URL to register the store under in DataFusion (`file:///`, `s3://bucket`, `memory:///`).
+    pub fn store_url(&self) -> Url {
+        self.store_url.clone()
+    }
+
+    /// The object store; its paths are relative to [`Lake::store_url`].
+    pub fn store(&self) -> Arc<dyn ObjectStore> {
+        self.store.clone()
+    }
+
+    /// The store path of `rel` under the lake root.
+    pub fn path(&self, rel: &str) -> Path {
+        let mut p = self.prefix.clone();
+        for part in rel.split('/').filter(|s| !s.is_empty()) {
+            p = p.clone().join(part);
+        }
+        p
+    }
+
+    /// The full URL of a folder under the lake, ending with `/`.
+    pub fn table_url(&self, rel: &str) -> String {
+        let rel = rel.trim_matches('/');
+        format!("{}{rel}/", self.url)
+    }
+
+    /// Check the store answers (one LIST of the root); the error says how to fix the endpoint.
+    pub async fn check(&self) -> Result<()> {
+        let mut stream = self.store.list(Some(&self.prefix));
+        match stream.try_next().await {
+            Ok(_) => Ok(()),
+            Err(e) => Err(self.classify("listing", &self.prefix, e)),
+        }
+    }
+
+    pub(crate) fn classify(&self, op: &'static str, path: &Path, e: object_store::Error) -> Error {
+        let text = format!("{e:#}");
+        let lower = text.to_lowercase();
+        let unreachable = ["connect", "dns", "timed out", "timeout", "connection refused", "error sending request", "tcp"];
+        if unreachable.iter().any(|w| lower.contains(w)) {
+            return Error::Unreachable {
+                url: self.url.to_string(),
+                detail: first_sentence(&text),
+            };
+        }
+        Error::Store {
+            op,
+            path: path.to_string(),
+            url: self.url.to_string(),
+            source: e,
+        }
+    }
+
+    /// Write `bytes` to `rel` as one whole object.
+    pub async fn put_bytes(&self, rel: &str, bytes: Vec<u8>) -> Result<()> {
+        let path = self.path(rel);
+        self.store
+            .put(&path, bytes.into())
+            .await
+            .map_err(|e| self.classify("writing", &path, e))?;
+        Ok(())
+    }
+
+    /// Read `rel`, or `None` when it does not exist.
+    pub async fn get_bytes(&self, rel: &str) -> Result<Option<bytes::Bytes>> {
+        let path = self.path(rel);
+        match self.store.get(&path).await {
+            Ok(r) => Ok(Some(
+                r.bytes()
+                    .await
+                    .map_err(|e| self.classify("reading", &path, e))?,
+            )),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(self.classify("reading", &path, e)),
+        }
+    }
+
+    /// Write a JSON document whole.
+    pub async fn put_json<T: Serialize>(&self, rel: &str, value: &T) -> Result<()> {
+        let bytes = serde_json::to_vec_pretty(value).map_err(|source| Error::Json {
+            path: rel.to_string(),
+            source,
+        })?;
+        self.put_bytes(rel, bytes).await
+    }
+
+    /// Read a JSON document, or `None` when it does not exist.
+    pub async fn get_json<T: DeserializeOwned>(&self, rel: &str) -> Result<Option<T>> {
+        match self.get_bytes(rel).await? {
+            None => Ok(None),
+            Some(b) => serde_json::from_slice(&b)
+                .map(Some)
+                .map_err(|source| Error::Json {
+                    path: rel.to_string(),
+                    source,
+                }),
+        }
+    }
+
+    /// Every object under the folder `rel`, sorted by path.
+    pub async fn list(&self, rel: &str) -> Result<Vec<ObjectMeta>> {
+        let path = self.path(rel);
+        let mut out: Vec<ObjectMeta> = match self.store.list(Some(&path)).try_collect().await {
+            Ok(v) => v,
+            Err(object_store::Error::NotFound { .. }) => Vec::new(),
+            Err(e) => return Err(self.classify("listing", &path, e)),
+        };
+        out.sort_by(|a, b| a.location.cmp(&b.location));
+        Ok(out)
+    }
+
+    /// Whether any object lives under the folder `rel`.
+    pub async fn exists_prefix(&self, rel: &str) -> Result<bool> {
+        let path = self.path(rel);
+        let mut stream = self.store.list(Some(&path));
+        match stream.try_next().await {
+            Ok(x) => Ok(x.is_some()),
+            Err(object_store::Error::NotFound { .. }) => Ok(false),
+            Err(e) => Err(self.classify("listing", &path, e)),
+        }
+    }
+
+    /// The path of `meta` relative to the lake root.
+    pub fn relative(&self, location: &Path) -> String {
+        let full = location.as_ref();
+        let prefix = self.prefix.as_ref();
+        full.strip_prefix(prefix)
+            .unwrap_or(full)
+            .trim_start_matches('/')
+            .to_string()
+    }
+
+    /// Delete one object (retention moves and test clean-up).
+    pub async fn delete(&self, rel: &str) -> Result<()> {
+        let path = self.path(rel);
+        match self.store.delete(&path).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(self.classify("deleting", &path, e)),
+        }
+    }
+}
+
+fn with_slash(mut url: Url) -> Url {
+    if !url.path().ends_with('/') {
+        let p = format!("{}/", url.path());
+        url.set_path(&p);
+    }
+    url
+}
+
+fn first_sentence(text: &str) -> String {
+    let line = text.lines().next().unwrap_or(text);
+    line.chars().take(300).collect()
+}
+
+fn normalize(p: &std::path::Path) -> std::path::PathBuf {
+    use std::path::Component;
+    let mut out = std::path::PathBuf::new();
+    for c in p.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_normalise() {
+        let l = Lake::open("/tmp/x/../lake").unwrap();
+        assert_eq!(l.url().as_str(), "file:///tmp/lake/");
+        assert_eq!(l.table_url("raw/github/pull_requests"), "file:///tmp/lake/raw/github/pull_requests/");
+        assert_eq!(l.path("raw/a").as_ref(), "tmp/lake/raw/a");
+        let l = Lake::open("file:///tmp/lake2").unwrap();
+        assert_eq!(l.url().as_str(), "file:///tmp/lake2/");
+        let m = Lake::open("memory://").unwrap();
+        assert_eq!(m.url().as_str(), "memory:///");
+        assert_eq!(m.path("state/x.json").as_ref(), "state/x.json");
+    }
+
+    #[test]
+    fn s3_url_needs_no_network_to_open() {
+        let l = Lake::open_with(
+            "s3://bucket/pre/fix",
+            &LakeOptions {
+                s3: [("region".to_string(), "us-east-1".to_string())].into(),
+            },
+        )
+        .unwrap();
+        assert_eq!(l.url().as_str(), "s3://bucket/pre/fix/");
+        assert_eq!(l.store_url().as_str(), "s3://bucket");
+        assert_eq!(l.path("raw").as_ref(), "pre/fix/raw");
+    }
+
+    #[test]
+    fn unknown_scheme_and_bad_settings_say_what_to_do() {
+        let e = Lake::open("ftp://host/x").unwrap_err().to_string();
+        assert!(e.contains("unknown scheme `ftp`") && e.contains("s3://bucket/prefix"), "{e}");
+        let e = Lake::open("s3:///nobucket").unwrap_err().to_string();
+        assert!(e.contains("no bucket"), "{e}");
+        let e = Lake::open_with(
+            "s3://b/p",
+            &LakeOptions {
+                s3: [("endpiont".to_string(), "x".to_string())].into(),
+            },
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("unknown S3 setting `endpiont`"), "{e}");
+    }
+}
