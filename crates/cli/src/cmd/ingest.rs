@@ -1,0 +1,130 @@
+//! `flowlake ingest github|events`.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use chrono::{NaiveDate, Utc};
+use clap::Subcommand;
+use flowlake_github::{Connector, IngestReport, SystemClock};
+use flowlake_lake::{Lake, RawSink, RunManifest, new_run_id};
+
+use crate::config::Config;
+use crate::plan::{self, GithubFlags};
+use crate::progress::IngestBars;
+
+/// What to ingest.
+#[derive(Debug, Subcommand)]
+pub enum IngestCommand {
+    /// GitHub: PRs with reviews and commits, history, deployments, runs, releases, incidents.
+    Github {
+        /// Lake URL: folder, file://, s3://bucket/prefix or memory://.
+        #[arg(long)]
+        lake: Option<String>,
+        /// The org (overrides [github] org).
+        #[arg(long)]
+        org: Option<String>,
+        /// REST base URL, e.g. https://HOST/api/v3 for GitHub Enterprise.
+        #[arg(long)]
+        base_url: Option<String>,
+        /// Only these repos (repeatable).
+        #[arg(long = "repo")]
+        repos: Vec<String>,
+        /// First-run start date, YYYY-MM-DD.
+        #[arg(long)]
+        since: Option<NaiveDate>,
+        /// Print the run report as JSON on stdout.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Deployments and incidents from any other tool: NDJSON or CSV (see docs/events.md).
+    Events {
+        /// The file (.ndjson, .jsonl or .csv).
+        file: PathBuf,
+        /// Lake URL.
+        #[arg(long)]
+        lake: Option<String>,
+        /// Workspace the rows belong to.
+        #[arg(long, default_value = "events")]
+        workspace: String,
+        /// Print the run report as JSON on stdout.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Run an ingest command.
+pub async fn run(cmd: IngestCommand, cfg: &Config) -> Result<()> {
+    match cmd {
+        IngestCommand::Github { lake, org, base_url, repos, since, json } => {
+            let lake = plan::lake(lake.as_deref(), cfg)?;
+            let gh = plan::github(&GithubFlags { org, base_url, repos, since }, cfg)?;
+            let (report, manifest) = ingest_github(&lake, gh, "ingest github", &cfg.hash(), json).await?;
+            print_report(&report, &manifest, json)
+        }
+        IngestCommand::Events { file, lake, workspace, json } => {
+            let lake = plan::lake(lake.as_deref(), cfg)?;
+            let manifest = crate::cmd::run::ingest_events(&lake, &file, &workspace, &cfg.hash()).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&manifest)?);
+            } else {
+                for (entity, rows) in &manifest.rows {
+                    println!("{entity}: {rows} rows");
+                }
+                println!("run {} written to {}", manifest.run_id, lake.url());
+            }
+            Ok(())
+        }
+    }
+}
+
+fn print_report(report: &IngestReport, manifest: &RunManifest, json: bool) -> Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(&serde_json::json!({
+            "run_id": manifest.run_id, "report": report,
+        }))?);
+    } else {
+        println!("ingested {} repos in run {}", report.repos, manifest.run_id);
+        for (entity, rows) in &report.rows {
+            println!("  {entity:<22} {rows:>9} rows");
+        }
+        println!(
+            "  {} requests ({} GraphQL, {} retries, {} rate-limit waits), {} rate-limit points",
+            report.spend.requests, report.spend.graphql_requests, report.spend.retries,
+            report.spend.rate_limit_waits, report.spend.points
+        );
+    }
+    Ok(())
+}
+
+/// Ingest GitHub into `lake` and leave a run manifest, whatever the outcome.
+pub async fn ingest_github(
+    lake: &Lake,
+    gh: flowlake_github::GithubConfig,
+    command: &str,
+    config_hash: &str,
+    quiet: bool,
+) -> Result<(IngestReport, RunManifest)> {
+    lake.check().await?;
+    let started = Utc::now();
+    let run_id = new_run_id(started);
+    let mut manifest = RunManifest::start(&run_id, command, started);
+    manifest.config_hash = Some(config_hash.to_string());
+    let bars = IngestBars::new(quiet);
+    let hook = bars.hook();
+    let clock = SystemClock;
+    let connector = Connector::new(gh, &clock, &hook)?;
+    let mut sink = RawSink::new(lake.clone(), &run_id, started.date_naive());
+    let result = connector.run(&mut sink).await;
+    bars.finish();
+    let spend = connector.spend();
+    manifest.rows = sink.rows().clone();
+    manifest.files = sink.files().to_vec();
+    manifest.api_requests.insert("github".into(), spend.requests);
+    manifest.rate_limit_points.insert("github".into(), spend.points);
+    manifest.finish(Utc::now(), result.as_ref().err().map(|e| format!("{e}")));
+    lake.put_json(&manifest.rel_path(), &manifest)
+        .await
+        .context("writing the run manifest")?;
+    let report = result.with_context(|| format!("ingesting GitHub (run {run_id}; watermarks of the failed repo not advanced)"))?;
+    Ok((report, manifest))
+}

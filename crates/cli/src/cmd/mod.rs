@@ -1,0 +1,8 @@
+//! One file per subcommand.
+
+pub mod build;
+pub mod demo;
+pub mod ingest;
+pub mod run;
+pub mod sim;
+pub mod sql;

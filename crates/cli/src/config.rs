@@ -1,0 +1,229 @@
+//! `flowlake.toml`: every setting, parsed strictly so a typo is an error, not a silent default.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use serde::{Deserialize, Serialize};
+
+/// The whole file.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Where the lake lives.
+    #[serde(default)]
+    pub lake: LakeSection,
+    /// The GitHub connector.
+    pub github: Option<GithubSection>,
+    /// Mart definitions that are choices, not facts.
+    #[serde(default)]
+    pub marts: MartsSection,
+    /// Team membership.
+    #[serde(default)]
+    pub teams: TeamsSection,
+}
+
+/// `[lake]`.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LakeSection {
+    /// Folder, file://, s3:// or memory:// URL.
+    pub url: Option<String>,
+    /// object_store S3 settings (endpoint, region, allow_http, …); keys belong in AWS_* variables.
+    #[serde(default)]
+    pub s3: BTreeMap<String, String>,
+}
+
+/// `[github]`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct GithubSection {
+    /// The org.
+    pub org: String,
+    /// REST base URL.
+    #[serde(default = "default_base_url")]
+    pub base_url: String,
+    /// The environment variable holding the token.
+    #[serde(default = "default_token_env")]
+    pub token_env: String,
+    /// Repos to ingest; empty = all.
+    #[serde(default)]
+    pub repos: Vec<String>,
+    /// First-run start date (YYYY-MM-DD).
+    pub since: Option<String>,
+    /// Incident label.
+    #[serde(default = "default_incident_label")]
+    pub incident_label: String,
+    /// Page size.
+    #[serde(default = "default_page_size")]
+    pub page_size: u32,
+    /// Retries per request.
+    #[serde(default = "default_retries")]
+    pub max_retries: u32,
+    /// Overlap of incremental runs, hours.
+    #[serde(default = "default_overlap_h")]
+    pub overlap_h: f64,
+    /// Longest rate-limit reset to wait for, seconds.
+    #[serde(default = "default_max_wait")]
+    pub max_rate_limit_wait_s: u64,
+}
+
+fn default_base_url() -> String {
+    "https://api.github.com".into()
+}
+fn default_token_env() -> String {
+    "GITHUB_TOKEN".into()
+}
+fn default_incident_label() -> String {
+    "incident".into()
+}
+fn default_page_size() -> u32 {
+    100
+}
+fn default_retries() -> u32 {
+    6
+}
+fn default_overlap_h() -> f64 {
+    1.0
+}
+fn default_max_wait() -> u64 {
+    3600
+}
+
+/// `[marts]`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MartsSection {
+    /// Environments that count as production.
+    pub production_env_regex: String,
+    /// Workflow runs that count as deployments.
+    pub deploy_workflow_regex: String,
+    /// Whether published releases count as deployments.
+    pub releases_are_deploys: bool,
+    /// PRs that are unplanned fixes.
+    pub hotfix_regex: String,
+    /// The label marking incident issues.
+    pub incident_label: String,
+    /// Incident → deployment attribution window, hours.
+    pub incident_window_h: f64,
+    /// DORA band thresholds: "2023" or "2021".
+    pub dora_bands_version: String,
+    /// Stale threshold percentile.
+    pub stale_percentile: f64,
+    /// DataFusion target partitions (0 = cores).
+    pub target_partitions: usize,
+}
+
+impl Default for MartsSection {
+    fn default() -> Self {
+        MartsSection {
+            production_env_regex: "^(prod|production)$".into(),
+            deploy_workflow_regex: "(?i)deploy".into(),
+            releases_are_deploys: false,
+            hotfix_regex: "(?i)(hotfix|revert)".into(),
+            incident_label: "incident".into(),
+            incident_window_h: 72.0,
+            dora_bands_version: "2023".into(),
+            stale_percentile: 0.85,
+            target_partitions: 0,
+        }
+    }
+}
+
+/// `[teams]`: person login → team, repo → team.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TeamsSection {
+    /// GitHub login → team.
+    #[serde(default)]
+    pub people: BTreeMap<String, String>,
+    /// `owner/name` → team.
+    #[serde(default)]
+    pub repos: BTreeMap<String, String>,
+}
+
+impl Config {
+    /// Read `path`; errors name the file, line and key.
+    pub fn load(path: &Path) -> Result<Config> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading config file {}", path.display()))?;
+        let cfg: Config = toml::from_str(&text).map_err(|e| {
+            anyhow::anyhow!(
+                "config file {} is not valid: {}\nsee flowlake.example.toml for every setting",
+                path.display(),
+                e.to_string().trim_end()
+            )
+        })?;
+        cfg.validate(path)?;
+        Ok(cfg)
+    }
+
+    /// The config file to use: `--config`, else `./flowlake.toml` when present.
+    pub fn resolve(explicit: Option<&PathBuf>) -> Result<Config> {
+        match explicit {
+            Some(p) => Config::load(p),
+            None => {
+                let p = PathBuf::from("flowlake.toml");
+                if p.exists() { Config::load(&p) } else { Ok(Config::default()) }
+            }
+        }
+    }
+
+    fn validate(&self, path: &Path) -> Result<()> {
+        let m = &self.marts;
+        for (key, re) in [
+            ("marts.production_env_regex", &m.production_env_regex),
+            ("marts.deploy_workflow_regex", &m.deploy_workflow_regex),
+            ("marts.hotfix_regex", &m.hotfix_regex),
+        ] {
+            if re.trim().is_empty() {
+                bail!("config file {}: {key} is empty; give a regular expression", path.display());
+            }
+        }
+        if !(m.incident_window_h > 0.0) {
+            bail!("config file {}: marts.incident_window_h must be a positive number of hours", path.display());
+        }
+        if m.dora_bands_version != "2023" && m.dora_bands_version != "2021" {
+            bail!("config file {}: marts.dora_bands_version must be \"2023\" or \"2021\"", path.display());
+        }
+        if let Some(g) = &self.github {
+            if let Some(s) = &g.since {
+                chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| {
+                    anyhow::anyhow!("config file {}: github.since `{s}` is not a date; write YYYY-MM-DD", path.display())
+                })?;
+            }
+            if !(1..=100).contains(&g.page_size) {
+                bail!("config file {}: github.page_size must be 1 to 100", path.display());
+            }
+        }
+        Ok(())
+    }
+
+    /// A hash of the effective config (it holds no secrets: tokens live in the environment).
+    pub fn hash(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let text = toml::to_string(self).unwrap_or_default();
+        hex::encode(Sha256::digest(text.as_bytes()))[..16].to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn example_config_parses() {
+        let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../flowlake.example.toml");
+        let cfg = Config::load(&p).unwrap();
+        assert_eq!(cfg.github.unwrap().org, "acme");
+    }
+
+    #[test]
+    fn typo_names_the_key_and_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("f.toml");
+        std::fs::write(&p, "[lake]\nurl = \"./lake\"\n[marts]\nincident_windw_h = 3\n").unwrap();
+        let e = format!("{:#}", Config::load(&p).unwrap_err());
+        assert!(e.contains("incident_windw_h") && e.contains("line 4"), "{e}");
+    }
+}

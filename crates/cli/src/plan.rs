@@ -1,0 +1,104 @@
+//! Flags + `flowlake.toml` → checked values, before any IO.
+
+use anyhow::{Context, Result, bail};
+use chrono::NaiveDate;
+use flowlake_github::{GithubConfig, Secret};
+use flowlake_lake::{Lake, LakeOptions};
+use flowlake_marts::MartsConfig;
+
+use crate::config::Config;
+
+/// The lake to use: `--lake`, else `FLOWLAKE_LAKE`, else `[lake] url`, else `./lake`.
+pub fn lake(flag: Option<&str>, cfg: &Config) -> Result<Lake> {
+    let url = flag
+        .map(str::to_string)
+        .or_else(|| std::env::var("FLOWLAKE_LAKE").ok().filter(|s| !s.is_empty()))
+        .or_else(|| cfg.lake.url.clone())
+        .unwrap_or_else(|| "./lake".to_string());
+    let options = LakeOptions {
+        s3: cfg.lake.s3.clone(),
+    };
+    Lake::open_with(&url, &options).with_context(|| "opening the lake (--lake, FLOWLAKE_LAKE or [lake] url)")
+}
+
+/// The marts settings.
+pub fn marts(cfg: &Config) -> MartsConfig {
+    let m = &cfg.marts;
+    let mut teams: Vec<(String, String, String)> = Vec::new();
+    for (login, team) in &cfg.teams.people {
+        teams.push(("person".into(), login.to_lowercase(), team.clone()));
+    }
+    for (repo, team) in &cfg.teams.repos {
+        teams.push(("repo".into(), repo.clone(), team.clone()));
+    }
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+    MartsConfig {
+        production_env_regex: m.production_env_regex.clone(),
+        deploy_workflow_regex: m.deploy_workflow_regex.clone(),
+        releases_are_deploys: m.releases_are_deploys,
+        hotfix_regex: m.hotfix_regex.clone(),
+        incident_label: m.incident_label.clone(),
+        incident_window_h: m.incident_window_h,
+        dora_bands_version: m.dora_bands_version.clone(),
+        stale_percentile: m.stale_percentile,
+        teams,
+        target_partitions: if m.target_partitions == 0 { cores } else { m.target_partitions },
+    }
+}
+
+/// Overrides for the GitHub connector from flags.
+#[derive(Debug, Default, Clone)]
+pub struct GithubFlags {
+    /// `--org`
+    pub org: Option<String>,
+    /// `--base-url`
+    pub base_url: Option<String>,
+    /// `--repo` (repeatable)
+    pub repos: Vec<String>,
+    /// `--since`
+    pub since: Option<NaiveDate>,
+}
+
+/// The GitHub connector's config: flags over `[github]`, token from the environment.
+pub fn github(flags: &GithubFlags, cfg: &Config) -> Result<GithubConfig> {
+    let section = cfg.github.clone();
+    let org = flags
+        .org
+        .clone()
+        .or_else(|| section.as_ref().map(|s| s.org.clone()));
+    let Some(org) = org else {
+        bail!("no GitHub org: pass --org or set [github] org in flowlake.toml");
+    };
+    let token_env = section
+        .as_ref()
+        .map(|s| s.token_env.clone())
+        .unwrap_or_else(|| "GITHUB_TOKEN".into());
+    let token = std::env::var(&token_env).unwrap_or_default();
+    if token.trim().is_empty() {
+        bail!("no GitHub token: export {token_env} (a personal access token or an installation token with read access to {org})");
+    }
+    let mut g = GithubConfig::new(org, Secret::new(token.trim()));
+    if let Some(s) = &section {
+        g.base_url = s.base_url.clone();
+        g.repos = s.repos.clone();
+        g.incident_label = s.incident_label.clone();
+        g.page_size = s.page_size;
+        g.max_retries = s.max_retries;
+        g.overlap = std::time::Duration::from_secs_f64(s.overlap_h.max(0.0) * 3600.0);
+        g.max_rate_limit_wait = std::time::Duration::from_secs(s.max_rate_limit_wait_s);
+        if let Some(since) = &s.since {
+            let d = NaiveDate::parse_from_str(since, "%Y-%m-%d").context("github.since")?;
+            g.since = d.and_hms_opt(0, 0, 0).map(|t| t.and_utc());
+        }
+    }
+    if let Some(b) = &flags.base_url {
+        g.base_url = b.clone();
+    }
+    if !flags.repos.is_empty() {
+        g.repos = flags.repos.clone();
+    }
+    if let Some(d) = flags.since {
+        g.since = d.and_hms_opt(0, 0, 0).map(|t| t.and_utc());
+    }
+    Ok(g)
+}

@@ -1,0 +1,89 @@
+//! The one error type of `flowlake-marts`.
+
+use std::path::PathBuf;
+
+use datafusion::error::DataFusionError;
+use datafusion::sql::sqlparser::parser::ParserError;
+
+/// Everything that can go wrong while discovering, planning or building models.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Reading the models folder failed.
+    #[error("reading SQL models from {path}")]
+    ReadSql {
+        /// The file or folder.
+        path: PathBuf,
+        /// The IO error.
+        source: std::io::Error,
+    },
+    /// A model's SQL does not parse.
+    #[error("parsing model {model}")]
+    Sql {
+        /// The model name.
+        model: String,
+        /// The parser's error.
+        source: ParserError,
+    },
+    /// A model file is not exactly one query.
+    #[error("model {model} must be exactly one select query")]
+    NotAQuery {
+        /// The model name.
+        model: String,
+    },
+    /// Two files define the same model name.
+    #[error("model {model} is defined twice: {first} and {second}")]
+    DuplicateModel {
+        /// The model name.
+        model: String,
+        /// One file.
+        first: String,
+        /// The other file.
+        second: String,
+    },
+    /// A model reads a table that is neither a raw table, a config table nor another model.
+    #[error("model {model} reads unknown table {table}")]
+    UnknownTable {
+        /// The model name.
+        model: String,
+        /// The table it reads.
+        table: String,
+    },
+    /// The models' references form a cycle.
+    #[error("models depend on each other in a cycle: {}", models.join(" -> "))]
+    Cycle {
+        /// The models on the cycle (the first repeated at the end).
+        models: Vec<String>,
+    },
+    /// Planning or running a model failed.
+    #[error("building {model}")]
+    Model {
+        /// The model name.
+        model: String,
+        /// DataFusion's error.
+        source: DataFusionError,
+    },
+    /// Writing a mart to the lake failed.
+    #[error("writing {model} to {path}")]
+    Materialize {
+        /// The model name.
+        model: String,
+        /// The lake-relative path.
+        path: String,
+        /// The lake's error.
+        source: flowlake_lake::Error,
+    },
+    /// Registering a table (raw, config or mart) in the session failed.
+    #[error("registering table {table}")]
+    Register {
+        /// The table name.
+        table: String,
+        /// DataFusion's error.
+        source: DataFusionError,
+    },
+    /// The lake failed.
+    #[error(transparent)]
+    Lake(#[from] flowlake_lake::Error),
+}
+
+/// `Result` with this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,36 @@
+//! `flowlake-marts` turns the raw zone into marts.
+//!
+//! It sits between the lake and the reports: it registers the raw Parquet tables of a
+//! [`flowlake_lake::Lake`] in a DataFusion session, runs the `sql/` models (staging →
+//! intermediate → marts) in the order their SQL implies, and writes each `fct_`/`dim_`/`mart_`
+//! model back to `<lake>/marts/<model>/data.parquet`.
+//!
+//! Key types: [`Models`] (the `sql/` folder, parsed and sorted topologically), [`Marts`] (a
+//! lake plus a [`MartsConfig`]: [`Marts::build`] and [`Marts::query_session`]) and
+//! [`fixture_session`] (every model as a view over empty in-memory raw tables, for golden
+//! tests).
+//!
+//! ```no_run
+//! # async fn demo() -> flowlake_marts::Result<()> {
+//! use flowlake_marts::{Marts, MartsConfig};
+//! let lake = flowlake_lake::Lake::open("./lake")?;
+//! let marts = Marts::new(lake, MartsConfig::default())?;
+//! let report = marts.build(|model, done, total| eprintln!("[{done}/{total}] {model}")).await?;
+//! println!("{} rows in mart_dora", report.model("mart_dora").unwrap().rows);
+//! # Ok(()) }
+//! ```
+#![deny(missing_docs)]
+
+mod config;
+mod error;
+mod models;
+pub mod raw;
+mod session;
+
+pub use config::{CONFIG_TABLE, MartsConfig, TEAMS_TABLE};
+pub use error::{Error, Result};
+pub use models::{Layer, Model, Models, referenced_tables};
+pub use session::{
+    BuildReport, Marts, ModelReport, fixture_session, mart_path, new_session, register_empty_raw,
+    register_raw, register_view, session_for_query,
+};

@@ -1,0 +1,296 @@
+//! The `sql/` folder as a list of models in dependency order.
+//!
+//! A model is one `.sql` file holding one query; its name is the file stem. Its layer comes
+//! from the name (`stg_`, `int_`, or `fct_`/`dim_`/`mart_`). The build order is derived from
+//! the SQL itself: each query is parsed with DataFusion's SQL parser, the tables it reads
+//! (minus its own CTE names) are its dependencies, and the models are sorted topologically.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
+
+use datafusion::sql::sqlparser::ast::{ObjectName, Query, Statement, Visit, Visitor};
+use datafusion::sql::sqlparser::dialect::GenericDialect;
+use datafusion::sql::sqlparser::parser::Parser;
+
+use crate::config::{CONFIG_TABLE, TEAMS_TABLE};
+use crate::error::{Error, Result};
+use crate::raw::RAW_TABLES;
+
+mod embedded {
+    include!(concat!(env!("OUT_DIR"), "/embedded_sql.rs"));
+}
+
+/// Where a model sits in the pipeline, which decides how it is materialized.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Layer {
+    /// `stg_*`: 1:1 with a raw table (rename, cast, latest version per key).
+    Staging,
+    /// `int_*`: business logic.
+    Intermediate,
+    /// `fct_*`, `dim_*`, `mart_*`: one entity at one grain, written to the lake as Parquet.
+    Mart,
+}
+
+impl Layer {
+    /// The layer a model name implies, if any.
+    pub fn of(name: &str) -> Option<Layer> {
+        if name.starts_with("stg_") {
+            Some(Layer::Staging)
+        } else if name.starts_with("int_") {
+            Some(Layer::Intermediate)
+        } else if ["fct_", "dim_", "mart_"].iter().any(|p| name.starts_with(p)) {
+            Some(Layer::Mart)
+        } else {
+            None
+        }
+    }
+}
+
+/// One SQL model.
+#[derive(Clone, Debug)]
+pub struct Model {
+    /// The table name the model defines (the file stem).
+    pub name: String,
+    /// Its layer.
+    pub layer: Layer,
+    /// The file, relative to the models folder (`marts/mart_dora.sql`).
+    pub path: String,
+    /// The query.
+    pub sql: String,
+    /// The tables it reads (raw tables, config tables and models), sorted.
+    pub reads: Vec<String>,
+}
+
+/// Every model of a `sql/` folder, in an order where each model comes after what it reads.
+#[derive(Clone, Debug)]
+pub struct Models {
+    ordered: Vec<Model>,
+}
+
+impl Models {
+    /// The models embedded at compile time from the repository's `sql/` folder.
+    pub fn embedded() -> Result<Models> {
+        Models::from_files(embedded::EMBEDDED_SQL.iter().map(|(p, s)| (p.to_string(), s.to_string())))
+    }
+
+    /// The models of a folder on disk (searched recursively for `*.sql`).
+    pub fn from_dir(dir: impl AsRef<Path>) -> Result<Models> {
+        let dir = dir.as_ref();
+        let mut files = Vec::new();
+        walk(dir, &mut files)?;
+        files.sort();
+        let mut loaded = Vec::with_capacity(files.len());
+        for path in files {
+            let sql = std::fs::read_to_string(&path)
+                .map_err(|source| Error::ReadSql { path: path.clone(), source })?;
+            let rel = path.strip_prefix(dir).unwrap_or(&path).to_string_lossy().replace('\\', "/");
+            loaded.push((rel, sql));
+        }
+        Models::from_files(loaded)
+    }
+
+    /// Models from `(path, sql)` pairs; a file whose name has no layer prefix is an error.
+    pub fn from_files(files: impl IntoIterator<Item = (String, String)>) -> Result<Models> {
+        let mut by_name: BTreeMap<String, Model> = BTreeMap::new();
+        for (path, sql) in files {
+            let name = Path::new(&path)
+                .file_stem()
+                .map(|s| s.to_string_lossy().to_lowercase())
+                .unwrap_or_default();
+            let layer = Layer::of(&name).ok_or_else(|| Error::UnknownTable {
+                model: name.clone(),
+                table: format!("(file {path} has no stg_/int_/fct_/dim_/mart_ prefix)"),
+            })?;
+            let reads = referenced_tables(&name, &sql)?;
+            if let Some(first) = by_name.get(&name) {
+                return Err(Error::DuplicateModel { model: name, first: first.path.clone(), second: path });
+            }
+            by_name.insert(name.clone(), Model { name, layer, path, sql, reads });
+        }
+        let ordered = topo_sort(by_name)?;
+        Ok(Models { ordered })
+    }
+
+    /// The models, dependencies first. Ties are broken by layer, then name, so the order is
+    /// stable.
+    pub fn ordered(&self) -> &[Model] {
+        &self.ordered
+    }
+
+    /// The model called `name`.
+    pub fn get(&self, name: &str) -> Option<&Model> {
+        self.ordered.iter().find(|m| m.name == name)
+    }
+
+    /// The models of one layer, in build order.
+    pub fn layer(&self, layer: Layer) -> impl Iterator<Item = &Model> {
+        self.ordered.iter().filter(move |m| m.layer == layer)
+    }
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+    let entries = std::fs::read_dir(dir).map_err(|source| Error::ReadSql { path: dir.to_path_buf(), source })?;
+    for entry in entries {
+        let entry = entry.map_err(|source| Error::ReadSql { path: dir.to_path_buf(), source })?;
+        let path = entry.path();
+        if path.is_dir() {
+            walk(&path, out)?;
+        } else if path.extension().is_some_and(|e| e == "sql") {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// Tables a query reads, without the names of its own CTEs, lower-cased.
+///
+/// CTE names are collected over the whole file and not per scope: a model that names a CTE
+/// like a real table would hide that dependency, so don't.
+pub fn referenced_tables(model: &str, sql: &str) -> Result<Vec<String>> {
+    let statements = Parser::parse_sql(&GenericDialect {}, sql)
+        .map_err(|source| Error::Sql { model: model.to_string(), source })?;
+    let [statement] = statements.as_slice() else {
+        return Err(Error::NotAQuery { model: model.to_string() });
+    };
+    if !matches!(statement, Statement::Query(_)) {
+        return Err(Error::NotAQuery { model: model.to_string() });
+    }
+    #[derive(Default)]
+    struct Refs {
+        tables: BTreeSet<String>,
+        ctes: BTreeSet<String>,
+    }
+    impl Visitor for Refs {
+        type Break = ();
+        fn pre_visit_query(&mut self, query: &Query) -> ControlFlow<()> {
+            if let Some(with) = &query.with {
+                for cte in &with.cte_tables {
+                    self.ctes.insert(cte.alias.name.value.to_lowercase());
+                }
+            }
+            ControlFlow::Continue(())
+        }
+        fn pre_visit_relation(&mut self, relation: &ObjectName) -> ControlFlow<()> {
+            if let Some(ident) = relation.0.last().and_then(|p| p.as_ident()) {
+                self.tables.insert(ident.value.to_lowercase());
+            }
+            ControlFlow::Continue(())
+        }
+    }
+    let mut refs = Refs::default();
+    let _ = statement.visit(&mut refs);
+    Ok(refs.tables.difference(&refs.ctes).cloned().collect())
+}
+
+fn is_source_table(name: &str) -> bool {
+    name == CONFIG_TABLE || name == TEAMS_TABLE || RAW_TABLES.iter().any(|t| t.name == name)
+}
+
+fn topo_sort(by_name: BTreeMap<String, Model>) -> Result<Vec<Model>> {
+    for model in by_name.values() {
+        for table in &model.reads {
+            if !is_source_table(table) && !by_name.contains_key(table) {
+                return Err(Error::UnknownTable { model: model.name.clone(), table: table.clone() });
+            }
+        }
+    }
+    // Depth-first, visiting models in (layer, name) order so the result is stable.
+    let mut keys: Vec<(Layer, String)> = by_name.values().map(|m| (m.layer, m.name.clone())).collect();
+    keys.sort();
+    #[derive(Clone, Copy, PartialEq)]
+    enum Mark {
+        Visiting,
+        Done,
+    }
+    fn visit(
+        name: &str,
+        by_name: &BTreeMap<String, Model>,
+        marks: &mut BTreeMap<String, Mark>,
+        stack: &mut Vec<String>,
+        out: &mut Vec<String>,
+    ) -> Result<()> {
+        match marks.get(name) {
+            Some(Mark::Done) => return Ok(()),
+            Some(Mark::Visiting) => {
+                let start = stack.iter().position(|s| s == name).unwrap_or(0);
+                let mut models: Vec<String> = stack[start..].to_vec();
+                models.push(name.to_string());
+                return Err(Error::Cycle { models });
+            }
+            None => {}
+        }
+        marks.insert(name.to_string(), Mark::Visiting);
+        stack.push(name.to_string());
+        let model = &by_name[name];
+        let mut deps: Vec<&Model> =
+            model.reads.iter().filter_map(|t| by_name.get(t)).collect();
+        deps.sort_by(|a, b| (a.layer, &a.name).cmp(&(b.layer, &b.name)));
+        for dep in deps {
+            visit(&dep.name, by_name, marks, stack, out)?;
+        }
+        stack.pop();
+        marks.insert(name.to_string(), Mark::Done);
+        out.push(name.to_string());
+        Ok(())
+    }
+    let mut marks = BTreeMap::new();
+    let mut stack = Vec::new();
+    let mut order = Vec::new();
+    for (_, name) in &keys {
+        visit(name, &by_name, &mut marks, &mut stack, &mut order)?;
+    }
+    let mut by_name = by_name;
+    Ok(order.into_iter().map(|n| by_name.remove(&n).expect("visited names exist")).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn files(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter().map(|(p, s)| (p.to_string(), s.to_string())).collect()
+    }
+
+    #[test]
+    fn ctes_are_not_dependencies() {
+        let reads = referenced_tables(
+            "int_x",
+            "with a as (select * from stg_a), b as (select * from a join raw_github_commits c on true) select * from b",
+        )
+        .unwrap();
+        assert_eq!(reads, vec!["raw_github_commits", "stg_a"]);
+    }
+
+    #[test]
+    fn order_follows_reads_not_names() {
+        let models = Models::from_files(files(&[
+            ("marts/fct_a.sql", "select * from int_z"),
+            ("intermediate/int_z.sql", "select * from stg_b"),
+            ("staging/stg_b.sql", "select * from raw_github_commits"),
+        ]))
+        .unwrap();
+        let names: Vec<_> = models.ordered().iter().map(|m| m.name.as_str()).collect();
+        assert_eq!(names, ["stg_b", "int_z", "fct_a"]);
+    }
+
+    #[test]
+    fn cycles_and_unknown_tables_are_errors() {
+        let err = Models::from_files(files(&[
+            ("int_a.sql", "select * from int_b"),
+            ("int_b.sql", "select * from int_a"),
+        ]))
+        .unwrap_err();
+        assert!(matches!(&err, Error::Cycle { models } if models.len() == 3), "{err}");
+        let err = Models::from_files(files(&[("int_a.sql", "select * from nowhere")])).unwrap_err();
+        assert!(matches!(err, Error::UnknownTable { .. }));
+    }
+
+    #[test]
+    fn embedded_models_sort() {
+        let models = Models::embedded().unwrap();
+        assert!(models.get("mart_dora").is_some());
+        let pos = |n: &str| models.ordered().iter().position(|m| m.name == n).unwrap();
+        assert!(pos("fct_deployments") < pos("mart_dora"));
+    }
+}

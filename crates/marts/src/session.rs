@@ -1,0 +1,238 @@
+//! DataFusion sessions over the lake (for `flowlake build` and `flowlake sql`) or over empty
+//! in-memory raw tables (for golden tests).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use arrow::record_batch::RecordBatch;
+use datafusion::datasource::file_format::parquet::ParquetFormat;
+use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
+use datafusion::datasource::MemTable;
+use datafusion::error::DataFusionError;
+use datafusion::execution::context::SessionConfig;
+use datafusion::physical_plan::collect_partitioned;
+use datafusion::prelude::{ParquetReadOptions, SessionContext};
+use flowlake_lake::Lake;
+
+use crate::config::{register_mem, MartsConfig};
+use crate::error::{Error, Result};
+use crate::models::{Layer, Model, Models};
+use crate::raw::{PARTITION_COLUMN, RAW_TABLES, RawTable};
+
+/// A session with flowlake's settings: fixed `target_partitions`, UTC.
+pub fn new_session(target_partitions: usize) -> SessionContext {
+    let config = SessionConfig::new()
+        .with_target_partitions(target_partitions.max(1))
+        .with_information_schema(true);
+    SessionContext::new_with_config(config)
+}
+
+/// Register every raw table as an empty in-memory table with the contract's schema. Golden
+/// tests then `insert into raw_github_pull_requests (…) values …`.
+pub fn register_empty_raw(ctx: &SessionContext) -> Result<()> {
+    for table in RAW_TABLES {
+        register_mem(ctx, table.name, table.table_schema(), Vec::new())?;
+    }
+    Ok(())
+}
+
+/// Register every raw table of the lake as a Parquet listing table (Hive partition
+/// `ingest_date`). A raw table without files yet is an empty table with the contract's schema.
+pub async fn register_raw(ctx: &SessionContext, lake: &Lake) -> Result<()> {
+    ctx.register_object_store(&lake.store_url(), lake.store());
+    for table in RAW_TABLES {
+        if lake.exists_prefix(table.rel).await? {
+            register_listing(ctx, lake, table)?;
+        } else {
+            register_mem(ctx, table.name, table.table_schema(), Vec::new())?;
+        }
+    }
+    Ok(())
+}
+
+fn register_listing(ctx: &SessionContext, lake: &Lake, table: &RawTable) -> Result<()> {
+    let register = || -> datafusion::error::Result<()> {
+        let url = ListingTableUrl::parse(lake.table_url(table.rel))?;
+        let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
+            .with_file_extension(".parquet")
+            .with_table_partition_cols(vec![(PARTITION_COLUMN.to_string(), arrow::datatypes::DataType::Utf8)]);
+        let config = ListingTableConfig::new(url)
+            .with_listing_options(options)
+            .with_schema(table.file_schema());
+        ctx.deregister_table(table.name)?;
+        ctx.register_table(table.name, Arc::new(ListingTable::try_new(config)?))?;
+        Ok(())
+    };
+    register().map_err(|source| Error::Register { table: table.name.to_string(), source })
+}
+
+/// Register one model as a view (a logical plan, evaluated by whoever reads it).
+pub async fn register_view(ctx: &SessionContext, model: &Model) -> Result<()> {
+    let wrap = |source: DataFusionError| Error::Model { model: model.name.clone(), source };
+    let df = ctx.sql(&model.sql).await.map_err(wrap)?;
+    ctx.deregister_table(&model.name).map_err(wrap)?;
+    ctx.register_table(&model.name, df.into_view()).map_err(wrap)?;
+    Ok(())
+}
+
+/// A session for golden tests: empty in-memory raw tables, `config`'s tables, and every
+/// model registered as a view over them, so rows inserted into the raw tables later flow
+/// through every model.
+pub async fn fixture_session(models: &Models, config: &MartsConfig) -> Result<SessionContext> {
+    let ctx = new_session(config.target_partitions);
+    register_empty_raw(&ctx)?;
+    config.register(&ctx)?;
+    for model in models.ordered() {
+        register_view(&ctx, model).await?;
+    }
+    Ok(ctx)
+}
+
+/// Rows and time spent on one model during [`Marts::build`].
+#[derive(Clone, Debug)]
+pub struct ModelReport {
+    /// The model.
+    pub name: String,
+    /// Its layer.
+    pub layer: Layer,
+    /// Rows it produced.
+    pub rows: usize,
+    /// Wall time to compute (and for marts, write) it.
+    pub duration: Duration,
+    /// Where it was written, relative to the lake root (marts only).
+    pub path: Option<String>,
+}
+
+/// What [`Marts::build`] did.
+#[derive(Clone, Debug, Default)]
+pub struct BuildReport {
+    /// One entry per model, in build order.
+    pub models: Vec<ModelReport>,
+    /// Wall time of the whole build.
+    pub duration: Duration,
+}
+
+impl BuildReport {
+    /// The report of one model.
+    pub fn model(&self, name: &str) -> Option<&ModelReport> {
+        self.models.iter().find(|m| m.name == name)
+    }
+}
+
+/// Builds the models of a lake.
+#[derive(Clone, Debug)]
+pub struct Marts {
+    lake: Lake,
+    config: MartsConfig,
+    models: Models,
+}
+
+/// The lake-relative path a mart is written to.
+pub fn mart_path(model: &str) -> String {
+    format!("marts/{model}/data.parquet")
+}
+
+impl Marts {
+    /// Marts over `lake` with the models embedded at compile time.
+    pub fn new(lake: Lake, config: MartsConfig) -> Result<Marts> {
+        Ok(Marts { lake, config, models: Models::embedded()? })
+    }
+
+    /// Use other models (e.g. `Models::from_dir("sql")` for `--sql-dir`).
+    pub fn with_models(mut self, models: Models) -> Marts {
+        self.models = models;
+        self
+    }
+
+    /// The models, in build order.
+    pub fn models(&self) -> &Models {
+        &self.models
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &MartsConfig {
+        &self.config
+    }
+
+    /// Run every model in dependency order. Staging and intermediate models are computed once
+    /// and kept in memory for the models that read them; marts are written to
+    /// `<lake>/marts/<model>/data.parquet` (one whole object, replaced atomically) and read
+    /// back from there. `progress(model, done, total)` is called after each model.
+    pub async fn build(&self, mut progress: impl FnMut(&str, usize, usize)) -> Result<BuildReport> {
+        let started = Instant::now();
+        let ctx = new_session(self.config.target_partitions);
+        register_raw(&ctx, &self.lake).await?;
+        self.config.register(&ctx)?;
+        let total = self.models.ordered().len();
+        let mut report = BuildReport::default();
+        for (i, model) in self.models.ordered().iter().enumerate() {
+            let model_started = Instant::now();
+            let wrap = |source: DataFusionError| Error::Model { model: model.name.clone(), source };
+            let df = ctx.sql(&model.sql).await.map_err(wrap)?;
+            let plan = df.create_physical_plan().await.map_err(wrap)?;
+            let schema = plan.schema();
+            let partitions = collect_partitioned(plan, ctx.task_ctx()).await.map_err(wrap)?;
+            let rows = partitions.iter().flatten().map(RecordBatch::num_rows).sum();
+            let path = match model.layer {
+                Layer::Staging | Layer::Intermediate => {
+                    let table = MemTable::try_new(schema, partitions).map_err(wrap)?;
+                    ctx.register_table(&model.name, Arc::new(table)).map_err(wrap)?;
+                    None
+                }
+                Layer::Mart => {
+                    let path = mart_path(&model.name);
+                    let batches: Vec<RecordBatch> = partitions.into_iter().flatten().collect();
+                    self.lake
+                        .put_parquet(&path, &batches, schema)
+                        .await
+                        .map_err(|source| Error::Materialize { model: model.name.clone(), path: path.clone(), source })?;
+                    register_mart(&ctx, &self.lake, &model.name).await?;
+                    Some(path)
+                }
+            };
+            tracing::debug!(model = %model.name, rows, "built");
+            report.models.push(ModelReport {
+                name: model.name.clone(),
+                layer: model.layer,
+                rows,
+                duration: model_started.elapsed(),
+                path,
+            });
+            progress(&model.name, i + 1, total);
+        }
+        report.duration = started.elapsed();
+        Ok(report)
+    }
+
+    /// A session for ad-hoc SQL: raw tables, config, staging and intermediate models as
+    /// views, and marts read from the lake (or as views when not built yet).
+    pub async fn query_session(&self) -> Result<SessionContext> {
+        let ctx = new_session(self.config.target_partitions);
+        register_raw(&ctx, &self.lake).await?;
+        self.config.register(&ctx)?;
+        for model in self.models.ordered() {
+            if model.layer == Layer::Mart
+                && self.lake.exists_prefix(&format!("marts/{}", model.name)).await?
+            {
+                register_mart(&ctx, &self.lake, &model.name).await?;
+            } else {
+                register_view(&ctx, model).await?;
+            }
+        }
+        Ok(ctx)
+    }
+}
+
+async fn register_mart(ctx: &SessionContext, lake: &Lake, name: &str) -> Result<()> {
+    let wrap = |source: DataFusionError| Error::Register { table: name.to_string(), source };
+    let url = lake.table_url(&format!("marts/{name}"));
+    ctx.deregister_table(name).map_err(wrap)?;
+    ctx.register_parquet(name, &url, ParquetReadOptions::default()).await.map_err(wrap)?;
+    Ok(())
+}
+
+/// A session for `flowlake sql` over `lake` with the default configuration and the embedded
+/// models: every raw table, staging/intermediate view and mart.
+pub async fn session_for_query(lake: &Lake) -> Result<SessionContext> {
+    Marts::new(lake.clone(), MartsConfig::default())?.query_session().await
+}

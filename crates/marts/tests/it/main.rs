@@ -1,0 +1,12 @@
+//! The one integration-test binary of `flowlake-marts`.
+//!
+//! - `slt`: the golden SQL tests, `sql/**/*.slt` beside each model, run over in-memory raw
+//!   fixtures with one fresh session per file (`FLOWLAKE_SLT_COMPLETE=1` rewrites them).
+//! - `build`: `Marts::build` end to end: raw Parquet files in a lake in, mart Parquet out.
+//! - `recompute`: `mart_dora` agrees with a recomputation in Rust from the `fct_*` tables.
+//! - `contract`: the raw schemas here match the ones the connectors write.
+
+mod build;
+mod contract;
+mod recompute;
+mod slt;

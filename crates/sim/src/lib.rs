@@ -1,0 +1,58 @@
+//! `flowlake-sim`: a deterministic simulated engineering org, and an HTTP server that speaks
+//! the GitHub API subset of `docs/github-api.md`.
+//!
+//! In the pipeline it stands in for GitHub, left of the connectors:
+//!
+//! ```text
+//! flowlake-sim (fake GitHub) ─ connectors ─ raw zone ─ staging ─ marts ─ reports/forecasts
+//! ```
+//!
+//! `flowlake demo`, the connectors' tests (over real HTTP) and the benchmarks use it. It depends
+//! on no other flowlake crate.
+//!
+//! Key types:
+//! - [`SimConfig`] and [`Scale`]: seed, size, token, fault rate, rate-limit budget, clock.
+//! - [`Org`]: the full generated timeline (people, teams, [`Repo`]s with pull requests,
+//!   default-branch history, deployments, incidents, workflow runs, releases; Jira-like work
+//!   items per [`Project`]). Same seed, same org. Tests read it to compute expected values.
+//! - [`spawn`] / [`SimHandle`]: the server on `127.0.0.1:0`, answering as the org stood at its
+//!   simulated clock (which starts at the end of the timeline and moves with
+//!   [`SimHandle::advance`] or `POST /_sim/advance?hours=H`).
+//!
+//! ```
+//! use flowlake_sim::{Org, Scale, SimConfig};
+//!
+//! let config = SimConfig::new(7, Scale::Small);
+//! let org = Org::generate(&config)?;
+//! let visible = org.pull_requests_visible_at(config.initial_clock());
+//! assert!(visible > 2_000);
+//! let daily = org.jira_daily_throughput(&org.projects[0].key);
+//! assert_eq!(daily.len(), 365);
+//!
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! let sim = flowlake_sim::spawn(config).await?;
+//! assert!(sim.base_url().starts_with("http://127.0.0.1:"));
+//! sim.advance(24.0);
+//! assert_eq!(sim.stats().requests, 0);
+//! sim.shutdown().await?;
+//! # Ok::<_, flowlake_sim::Error>(())
+//! # })?;
+//! # Ok::<_, flowlake_sim::Error>(())
+//! ```
+#![deny(missing_docs)]
+
+pub mod config;
+pub mod error;
+pub mod model;
+pub mod org;
+pub mod server;
+
+pub(crate) mod api;
+pub(crate) mod generate;
+pub(crate) mod jira;
+pub(crate) mod util;
+
+pub use config::{Scale, SimConfig, timeline_end};
+pub use error::{Error, Result};
+pub use org::{Org, Project, Repo};
+pub use server::{SimHandle, Stats, serve, spawn, spawn_with_org};
