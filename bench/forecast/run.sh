@@ -6,14 +6,15 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 trials="${1:-10000}"
 
-python3 -c 'import numpy' 2>/dev/null || python3 -m pip install --quiet numpy
+PY="${FLOWLAKE_PYTHON:-python3}"
+"$PY" -c "import numpy" 2>/dev/null || "$PY" -m pip install --quiet numpy
 
 rust_json="$(cargo run --quiet -p flowlake-forecast --example forecast_bench --profile demo -- "$trials")"
-numpy_json="$(python3 bench/forecast/numpy_when.py "$trials")"
+numpy_json="$("$PY" bench/forecast/numpy_when.py "$trials")"
 echo "$rust_json"
 echo "$numpy_json"
 
-python3 - "$rust_json" "$numpy_json" <<'PY'
+"$PY" - "$rust_json" "$numpy_json" <<'PY'
 import json, sys
 rust, numpy = json.loads(sys.argv[1]), json.loads(sys.argv[2])
 ratio = rust["trials_per_sec_per_core"] / numpy["trials_per_sec"]

@@ -51,6 +51,8 @@ enum Command {
     Sim(cmd::sim::SimCommand),
     /// Run a pipeline file (pipelines/*.toml): ingest and build steps for scheduled jobs.
     Run(cmd::run::Args),
+    /// Measure the connector (requests per 1,000 PRs, PRs/s) and the build against DuckDB.
+    Bench(cmd::bench::Args),
 }
 
 fn init_tracing(verbose: u8) {
@@ -77,6 +79,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Sql(a) => cmd::sql::run(a, &cfg).await,
         Command::Sim(c) => cmd::sim::run(c).await,
         Command::Run(a) => cmd::run::run(a, &cfg).await,
+        Command::Bench(a) => cmd::bench::run(a, &cfg).await,
     }
 }
 

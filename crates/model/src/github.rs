@@ -538,6 +538,35 @@ impl Deployment {
     }
 }
 
+impl Deployment {
+    /// Parse a deployment node as DevLake stores it in `_raw_github_graphql_deployment`: the
+    /// same GraphQL node serialised from Go structs, so object keys are PascalCase (`Id`,
+    /// `CommitOid`, `LatestStatus.State`) while some nested ones keep GitHub's camelCase.
+    pub fn from_devlake_graphql(repo: &str, n: &Value) -> Result<Self> {
+        Self::from_graphql(repo, &camel_keys(n))
+    }
+}
+
+/// Lower-cases the first letter of every object key (`CommitOid` → `commitOid`), recursively.
+fn camel_keys(v: &Value) -> Value {
+    match v {
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .map(|(k, v)| {
+                    let mut c = k.chars();
+                    let key = match c.next() {
+                        Some(f) => f.to_lowercase().chain(c).collect(),
+                        None => String::new(),
+                    };
+                    (key, camel_keys(v))
+                })
+                .collect(),
+        ),
+        Value::Array(a) => Value::Array(a.iter().map(camel_keys).collect()),
+        other => other.clone(),
+    }
+}
+
 impl WorkflowRun {
     /// Parse a REST `GET /repos/{o}/{r}/actions/runs` item.
     pub fn from_rest(repo: &str, v: &Value) -> Result<Self> {
@@ -552,7 +581,9 @@ impl WorkflowRun {
             head_branch: s(v, "head_branch"),
             head_sha: s(v, "head_sha"),
             status: s(v, "status"),
-            conclusion: s(v, "conclusion"),
+            // A run still in progress has no conclusion; recorded payloads sometimes hold `""`
+            // for it, which must read as null like GitHub's own `null`.
+            conclusion: s(v, "conclusion").filter(|c| !c.is_empty()),
             run_attempt: i(v, "run_attempt"),
             run_number: i(v, "run_number"),
             created_at: ts(v, "created_at", E)?,

@@ -97,3 +97,17 @@ async fn an_empty_lake_builds_empty_marts() {
     let ctx = session_for_query(&lake).await.unwrap();
     assert_eq!(sorted(&ctx, "select count(*) as n from mart_dora").await.matches(" 0 ").count(), 1);
 }
+
+/// Not a check: writes the fixtures as a raw zone and builds its marts into the folder named
+/// by `FLOWLAKE_FIXTURE_LAKE`, e.g. for `bench/marts/duckdb_build.py --lake` to compare on:
+/// `FLOWLAKE_FIXTURE_LAKE=/tmp/fixture-lake cargo test -p flowlake-marts --test it -- --ignored write_fixture_lake`
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "writes to $FLOWLAKE_FIXTURE_LAKE"]
+async fn write_fixture_lake() {
+    let Ok(path) = std::env::var("FLOWLAKE_FIXTURE_LAKE") else {
+        return;
+    };
+    let lake = Lake::open(&path).unwrap();
+    write_raw(&loaded_fixture_session().await, &lake).await;
+    Marts::new(lake, MartsConfig::default()).unwrap().build(|_, _, _| {}).await.unwrap();
+}
