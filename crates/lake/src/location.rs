@@ -114,16 +114,8 @@ impl Lake {
             .ok_or_else(|| bad(url, "no bucket; write s3://bucket/prefix"))?
             .to_string();
         let prefix = parsed.path().trim_matches('/').to_string();
-        let mut builder = AmazonS3Builder::from_env().with_bucket_name(&bucket);
-        for (key, value) in &options.s3 {
-            let key: AmazonS3ConfigKey = key.to_ascii_lowercase().parse().map_err(|_| {
-                bad(
-                    url,
-                    format!("unknown S3 setting `{key}` in [lake.s3]; use endpoint, region, allow_http, access_key_id, secret_access_key, …"),
-                )
-            })?;
-            builder = builder.with_config(key, value);
-        }
+        // Client options first: `with_client_options` replaces them whole, and `allow_http`
+        // (AWS_ALLOW_HTTP) lives there, so the variables and settings are applied after it.
         // Fail fast instead of object_store's default of ten retries over three minutes:
         // a batch job pointed at a dead endpoint should say so within seconds.
         let retry = RetryConfig {
@@ -134,14 +126,30 @@ impl Lake {
         let client = ClientOptions::new()
             .with_connect_timeout(Duration::from_secs(5))
             .with_timeout(Duration::from_secs(120));
-        let store = builder
-            .with_retry(retry)
+        let mut builder = AmazonS3Builder::new()
             .with_client_options(client)
-            .build()
-            .map_err(|source| Error::Configure {
-                url: url.to_string(),
-                source,
+            .with_retry(retry);
+        for (key, value) in std::env::vars() {
+            if key.starts_with("AWS_")
+                && let Ok(k) = key.to_ascii_lowercase().parse::<AmazonS3ConfigKey>()
+            {
+                builder = builder.with_config(k, value);
+            }
+        }
+        builder = builder.with_bucket_name(&bucket);
+        for (key, value) in &options.s3 {
+            let key: AmazonS3ConfigKey = key.to_ascii_lowercase().parse().map_err(|_| {
+                bad(
+                    url,
+                    format!("unknown S3 setting `{key}` in [lake.s3]; use endpoint, region, allow_http, access_key_id, secret_access_key, …"),
+                )
             })?;
+            builder = builder.with_config(key, value);
+        }
+        let store = builder.build().map_err(|source| Error::Configure {
+            url: url.to_string(),
+            source,
+        })?;
         Ok(Lake {
             store: Arc::new(store),
             prefix: Path::from(prefix.as_str()),

@@ -122,9 +122,13 @@ pub async fn ingest_github(
     manifest.api_requests.insert("github".into(), spend.requests);
     manifest.rate_limit_points.insert("github".into(), spend.points);
     manifest.finish(Utc::now(), result.as_ref().err().map(|e| format!("{e}")));
-    lake.put_json(&manifest.rel_path(), &manifest)
-        .await
-        .context("writing the run manifest")?;
+    // A run that failed before writing any data (a bad token, an unknown org) leaves nothing
+    // behind; every other run, failed or not, leaves its manifest as the audit record.
+    if result.is_ok() || !manifest.files.is_empty() {
+        lake.put_json(&manifest.rel_path(), &manifest)
+            .await
+            .context("writing the run manifest")?;
+    }
     let report = result.with_context(|| format!("ingesting GitHub (run {run_id}; watermarks of the failed repo not advanced)"))?;
     Ok((report, manifest))
 }
