@@ -180,7 +180,7 @@ impl Config {
                 bail!("config file {}: {key} is empty; give a regular expression", path.display());
             }
         }
-        if !(m.incident_window_h > 0.0) {
+        if m.incident_window_h.is_nan() || m.incident_window_h <= 0.0 {
             bail!("config file {}: marts.incident_window_h must be a positive number of hours", path.display());
         }
         if m.dora_bands_version != "2023" && m.dora_bands_version != "2021" {

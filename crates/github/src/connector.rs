@@ -4,7 +4,9 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration as ChronoDuration, Utc};
 use flowlake_lake::RawSink;
-use flowlake_model::github::{Commit, Deployment, Issue, PrCommit, PullRequest, Release, Review, WorkflowRun};
+use flowlake_model::github::{
+    Commit, Deployment, Issue, PrCommit, PullRequest, Release, Review, WorkflowRun,
+};
 use flowlake_model::{Entity, to_batch};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -89,7 +91,13 @@ impl Run<'_> {
         if records.is_empty() {
             return Ok(());
         }
-        let batch = to_batch(entity, records, &self.workspace, self.sink.run_id(), self.ingested_at)?;
+        let batch = to_batch(
+            entity,
+            records,
+            &self.workspace,
+            self.sink.run_id(),
+            self.ingested_at,
+        )?;
         self.sink.write(&entity.dir(), batch).await?;
         *self.rows.entry(entity.name().to_string()).or_insert(0) += records.len() as u64;
         Ok(())
@@ -162,11 +170,20 @@ impl<'a> Connector<'a> {
                 .cfg
                 .repos
                 .iter()
-                .map(|r| if r.contains('/') { r.clone() } else { format!("{}/{r}", self.cfg.org) })
+                .map(|r| {
+                    if r.contains('/') {
+                        r.clone()
+                    } else {
+                        format!("{}/{r}", self.cfg.org)
+                    }
+                })
                 .collect());
         }
         let mut out = Vec::new();
-        let mut url = Some(format!("/orgs/{}/repos?per_page={}&page=1", self.cfg.org, self.cfg.page_size));
+        let mut url = Some(format!(
+            "/orgs/{}/repos?per_page={}&page=1",
+            self.cfg.org, self.cfg.page_size
+        ));
         while let Some(u) = url {
             let page = self.client.rest("org repos", &u).await?;
             for r in page.body.as_array().into_iter().flatten() {
@@ -209,8 +226,14 @@ impl<'a> Connector<'a> {
         }
     }
 
-    fn cutoff(&self, state: &RepoState, entity: &str, overlap: std::time::Duration) -> Option<DateTime<Utc>> {
-        let overlap = ChronoDuration::from_std(overlap).unwrap_or_else(|_| ChronoDuration::hours(1));
+    fn cutoff(
+        &self,
+        state: &RepoState,
+        entity: &str,
+        overlap: std::time::Duration,
+    ) -> Option<DateTime<Utc>> {
+        let overlap =
+            ChronoDuration::from_std(overlap).unwrap_or_else(|_| ChronoDuration::hours(1));
         match state.watermarks.get(entity) {
             Some(w) => Some(*w - overlap),
             None => self.cfg.since,
@@ -221,7 +244,12 @@ impl<'a> Connector<'a> {
         repo.split_once('/').unwrap_or(("", repo))
     }
 
-    async fn pull_requests(&self, run: &mut Run<'_>, repo: &str, state: &mut RepoState) -> Result<()> {
+    async fn pull_requests(
+        &self,
+        run: &mut Run<'_>,
+        repo: &str,
+        state: &mut RepoState,
+    ) -> Result<()> {
         const ENTITY: &str = "pull_requests";
         let cutoff = self.cutoff(state, ENTITY, self.cfg.overlap);
         let (owner, name) = Self::split(repo);
@@ -277,7 +305,8 @@ impl<'a> Connector<'a> {
         .await;
         // Pages that arrived whole are kept even when a later page failed: raw is append-only
         // and the watermark below is not advanced, so the next run fetches them again.
-        self.flush_prs(run, &mut prs, &mut commits, &mut reviews).await?;
+        self.flush_prs(run, &mut prs, &mut commits, &mut reviews)
+            .await?;
         outcome?;
         if let Some(n) = newest {
             state.watermarks.insert(ENTITY.into(), n);
@@ -346,7 +375,12 @@ impl<'a> Connector<'a> {
         Ok(())
     }
 
-    async fn deployments(&self, run: &mut Run<'_>, repo: &str, state: &mut RepoState) -> Result<()> {
+    async fn deployments(
+        &self,
+        run: &mut Run<'_>,
+        repo: &str,
+        state: &mut RepoState,
+    ) -> Result<()> {
         const ENTITY: &str = "deployments";
         let cutoff = self.cutoff(state, ENTITY, self.cfg.deployment_overlap);
         let (owner, name) = Self::split(repo);
@@ -405,7 +439,12 @@ impl<'a> Connector<'a> {
         Ok(())
     }
 
-    async fn workflow_runs(&self, run: &mut Run<'_>, repo: &str, state: &mut RepoState) -> Result<()> {
+    async fn workflow_runs(
+        &self,
+        run: &mut Run<'_>,
+        repo: &str,
+        state: &mut RepoState,
+    ) -> Result<()> {
         const ENTITY: &str = "workflow_runs";
         let cutoff = self.cutoff(state, ENTITY, self.cfg.deployment_overlap);
         let mut url = Some(match cutoff {
@@ -414,7 +453,10 @@ impl<'a> Connector<'a> {
                 self.cfg.page_size,
                 c.format("%Y-%m-%dT%H:%M:%SZ")
             ),
-            None => format!("/repos/{repo}/actions/runs?per_page={}&page=1", self.cfg.page_size),
+            None => format!(
+                "/repos/{repo}/actions/runs?per_page={}&page=1",
+                self.cfg.page_size
+            ),
         });
         let mut page_no = 0;
         let mut rows = Vec::new();
@@ -424,10 +466,22 @@ impl<'a> Connector<'a> {
         let outcome: Result<()> = async {
             while let Some(u) = url.take() {
                 page_no += 1;
-                let page = self.client.rest(&format!("workflow runs {repo}"), &u).await?;
-                for item in page.body.get("workflow_runs").and_then(Value::as_array).into_iter().flatten() {
-                    let r = WorkflowRun::from_rest(repo, item)
-                        .map_err(|source| Error::Decode { endpoint: endpoint.clone(), page: page_no, source })?;
+                let page = self
+                    .client
+                    .rest(&format!("workflow runs {repo}"), &u)
+                    .await?;
+                for item in page
+                    .body
+                    .get("workflow_runs")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
+                    let r = WorkflowRun::from_rest(repo, item).map_err(|source| Error::Decode {
+                        endpoint: endpoint.clone(),
+                        page: page_no,
+                        source,
+                    })?;
                     newest = newest.max(r.created_at);
                     if r.status.as_deref() != Some("completed") {
                         oldest_open = match (oldest_open, r.created_at) {
@@ -437,7 +491,11 @@ impl<'a> Connector<'a> {
                     }
                     rows.push(r);
                 }
-                (self.progress)(Progress::Page { repo: repo.to_string(), entity: ENTITY, rows: rows.len() });
+                (self.progress)(Progress::Page {
+                    repo: repo.to_string(),
+                    entity: ENTITY,
+                    rows: rows.len(),
+                });
                 url = page.next;
             }
             Ok(())
@@ -454,7 +512,10 @@ impl<'a> Connector<'a> {
     async fn releases(&self, run: &mut Run<'_>, repo: &str, state: &mut RepoState) -> Result<()> {
         const ENTITY: &str = "releases";
         let cutoff = self.cutoff(state, ENTITY, self.cfg.overlap);
-        let mut url = Some(format!("/repos/{repo}/releases?per_page={}&page=1", self.cfg.page_size));
+        let mut url = Some(format!(
+            "/repos/{repo}/releases?per_page={}&page=1",
+            self.cfg.page_size
+        ));
         let endpoint = format!("/repos/{repo}/releases");
         let mut page_no = 0;
         let mut rows = Vec::new();
@@ -465,8 +526,11 @@ impl<'a> Connector<'a> {
                 let page = self.client.rest(&format!("releases {repo}"), &u).await?;
                 let mut reached = false;
                 for item in page.body.as_array().into_iter().flatten() {
-                    let r = Release::from_rest(repo, item)
-                        .map_err(|source| Error::Decode { endpoint: endpoint.clone(), page: page_no, source })?;
+                    let r = Release::from_rest(repo, item).map_err(|source| Error::Decode {
+                        endpoint: endpoint.clone(),
+                        page: page_no,
+                        source,
+                    })?;
                     if let (Some(c), Some(t)) = (cutoff, r.created_at)
                         && t < c
                     {
@@ -476,7 +540,11 @@ impl<'a> Connector<'a> {
                     newest = newest.max(r.created_at);
                     rows.push(r);
                 }
-                (self.progress)(Progress::Page { repo: repo.to_string(), entity: ENTITY, rows: rows.len() });
+                (self.progress)(Progress::Page {
+                    repo: repo.to_string(),
+                    entity: ENTITY,
+                    rows: rows.len(),
+                });
                 if !reached {
                     url = page.next;
                 }
@@ -515,12 +583,19 @@ impl<'a> Connector<'a> {
                     if Issue::rest_is_pull_request(item) {
                         continue;
                     }
-                    let i = Issue::from_rest(repo, item)
-                        .map_err(|source| Error::Decode { endpoint: endpoint.clone(), page: page_no, source })?;
+                    let i = Issue::from_rest(repo, item).map_err(|source| Error::Decode {
+                        endpoint: endpoint.clone(),
+                        page: page_no,
+                        source,
+                    })?;
                     newest = newest.max(i.updated_at);
                     rows.push(i);
                 }
-                (self.progress)(Progress::Page { repo: repo.to_string(), entity: ENTITY, rows: rows.len() });
+                (self.progress)(Progress::Page {
+                    repo: repo.to_string(),
+                    entity: ENTITY,
+                    rows: rows.len(),
+                });
                 url = page.next;
             }
             Ok(())

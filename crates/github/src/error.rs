@@ -21,7 +21,9 @@ pub enum Error {
         message: String,
     },
     /// An org or repo that does not exist or the token cannot see.
-    #[error("GitHub has no {what} (404 at {endpoint}): check the name in [github] org/repos, and the token's access")]
+    #[error(
+        "GitHub has no {what} (404 at {endpoint}): check the name in [github] org/repos, and the token's access"
+    )]
     NotFound {
         /// What was missing (`repository acme/api`).
         what: String,
@@ -29,7 +31,9 @@ pub enum Error {
         endpoint: String,
     },
     /// A rate limit that would not clear within the allowed wait, or kept coming back.
-    #[error("GitHub rate limit on {endpoint} persists ({detail}); retry later or raise [github] max_rate_limit_wait_s")]
+    #[error(
+        "GitHub rate limit on {endpoint} persists ({detail}); retry later or raise [github] max_rate_limit_wait_s"
+    )]
     RateLimited {
         /// The endpoint.
         endpoint: String,

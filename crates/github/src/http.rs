@@ -90,7 +90,9 @@ impl Client {
         let base = cfg.base_url.trim_end_matches('/').to_string();
         let uri: http::Uri = base.parse().map_err(|_| Error::Config {
             setting: "base_url",
-            reason: format!("`{base}` is not a URL; use https://api.github.com or https://HOST/api/v3"),
+            reason: format!(
+                "`{base}` is not a URL; use https://api.github.com or https://HOST/api/v3"
+            ),
         })?;
         if uri.scheme().is_none() || uri.host().is_none() {
             return Err(Error::Config {
@@ -102,7 +104,8 @@ impl Client {
         if token.is_empty() {
             return Err(Error::Config {
                 setting: "token",
-                reason: "no token: export GITHUB_TOKEN (or the variable [github] token_env names)".into(),
+                reason: "no token: export GITHUB_TOKEN (or the variable [github] token_env names)"
+                    .into(),
             });
         }
         let octo = Octocrab::builder()
@@ -177,7 +180,12 @@ impl Client {
         Ok(RestPage { body, next })
     }
 
-    async fn send(&self, endpoint: &str, body: Option<&Value>, url: &str) -> Result<(Value, HeaderMap)> {
+    async fn send(
+        &self,
+        endpoint: &str,
+        body: Option<&Value>,
+        url: &str,
+    ) -> Result<(Value, HeaderMap)> {
         let mut attempt: u32 = 0;
         let mut waits: u32 = 0;
         loop {
@@ -198,7 +206,11 @@ impl Client {
                         });
                     }
                     self.spend.add(&self.spend.rate_limit_waits, 1);
-                    warn!(endpoint, wait_s = wait.as_secs_f64(), "GitHub rate limit: waiting");
+                    warn!(
+                        endpoint,
+                        wait_s = wait.as_secs_f64(),
+                        "GitHub rate limit: waiting"
+                    );
                     tokio::time::sleep(wait).await;
                     attempt -= 1;
                 }
@@ -212,7 +224,13 @@ impl Client {
                     }
                     self.spend.add(&self.spend.retries, 1);
                     let wait = after.unwrap_or_else(|| self.backoff(attempt));
-                    debug!(endpoint, attempt, why, wait_ms = wait.as_millis() as u64, "retrying");
+                    debug!(
+                        endpoint,
+                        attempt,
+                        why,
+                        wait_ms = wait.as_millis() as u64,
+                        "retrying"
+                    );
                     tokio::time::sleep(wait).await;
                 }
             }
@@ -234,13 +252,23 @@ impl Client {
         };
         let response = match sent {
             Ok(r) => r,
-            Err(e) => return Ok(Verdict::Retry(format!("transport: {}", redact(&e.to_string())), None)),
+            Err(e) => {
+                return Ok(Verdict::Retry(
+                    format!("transport: {}", redact(&e.to_string())),
+                    None,
+                ));
+            }
         };
         let status = response.status();
         let headers = response.headers().clone();
         let text = match self.octo.body_to_string(response).await {
             Ok(t) => t,
-            Err(e) => return Ok(Verdict::Retry(format!("reading body: {}", redact(&e.to_string())), None)),
+            Err(e) => {
+                return Ok(Verdict::Retry(
+                    format!("reading body: {}", redact(&e.to_string())),
+                    None,
+                ));
+            }
         };
         if status.is_success() {
             return Ok(match serde_json::from_str::<Value>(&text) {
@@ -273,12 +301,22 @@ impl Client {
                     Verdict::Retry(format!("{status}: {message}"), Some(after))
                 } else if remaining == Some(0) {
                     let now = Utc::now().timestamp().max(0) as u64;
-                    let wait = Duration::from_secs(reset.unwrap_or(now + 60).saturating_sub(now) + 1);
-                    Verdict::RateLimitWait(wait, format!("primary limit exhausted, resets at epoch {}", reset.unwrap_or(0)))
+                    let wait =
+                        Duration::from_secs(reset.unwrap_or(now + 60).saturating_sub(now) + 1);
+                    Verdict::RateLimitWait(
+                        wait,
+                        format!(
+                            "primary limit exhausted, resets at epoch {}",
+                            reset.unwrap_or(0)
+                        ),
+                    )
                 } else if status == StatusCode::TOO_MANY_REQUESTS
                     || message.to_lowercase().contains("rate limit")
                 {
-                    Verdict::Retry(format!("{status}: {message}"), Some(Duration::from_secs(60)))
+                    Verdict::Retry(
+                        format!("{status}: {message}"),
+                        Some(Duration::from_secs(60)),
+                    )
                 } else {
                     return Err(Error::Forbidden {
                         endpoint: endpoint.to_string(),
@@ -318,7 +356,11 @@ fn redact(s: &str) -> String {
     for word in s.split_inclusive(char::is_whitespace) {
         let w = word.trim();
         let lower = w.to_lowercase();
-        if lower.starts_with("ghp_") || lower.starts_with("gho_") || lower.starts_with("ghs_") || lower.starts_with("github_pat_") {
+        if lower.starts_with("ghp_")
+            || lower.starts_with("gho_")
+            || lower.starts_with("ghs_")
+            || lower.starts_with("github_pat_")
+        {
             out.push_str("***");
             out.push_str(&word[w.len()..]);
         } else {
@@ -346,7 +388,10 @@ mod tests {
     #[test]
     fn parses_link_header() {
         let h = r#"<https://api.github.com/repositories/1/issues?page=2>; rel="next", <https://api.github.com/repositories/1/issues?page=5>; rel="last""#;
-        assert_eq!(next_link(h).as_deref(), Some("https://api.github.com/repositories/1/issues?page=2"));
+        assert_eq!(
+            next_link(h).as_deref(),
+            Some("https://api.github.com/repositories/1/issues?page=2")
+        );
         assert_eq!(next_link(r#"<https://x/?page=1>; rel="prev""#), None);
     }
 

@@ -23,7 +23,9 @@ pub enum Error {
         reason: String,
     },
     /// The object store could not be configured (e.g. a bad S3 option).
-    #[error("configuring the object store for `{url}` (check the AWS_* variables and [lake.s3] settings)")]
+    #[error(
+        "configuring the object store for `{url}` (check the AWS_* variables and [lake.s3] settings)"
+    )]
     Configure {
         /// The lake URL.
         url: String,

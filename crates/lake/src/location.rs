@@ -49,7 +49,10 @@ impl Lake {
     pub fn open_with(url: &str, options: &LakeOptions) -> Result<Lake> {
         let trimmed = url.trim();
         if trimmed.is_empty() {
-            return Err(bad(url, "empty; give a folder such as ./lake or s3://bucket/prefix"));
+            return Err(bad(
+                url,
+                "empty; give a folder such as ./lake or s3://bucket/prefix",
+            ));
         }
         let scheme = match trimmed.find("://") {
             Some(i) => trimmed[..i].to_ascii_lowercase(),
@@ -93,7 +96,10 @@ impl Lake {
         };
         let abs = normalize(&abs);
         if abs.exists() && !abs.is_dir() {
-            return Err(bad(url, "exists and is not a folder; give a folder for the lake"));
+            return Err(bad(
+                url,
+                "exists and is not a folder; give a folder for the lake",
+            ));
         }
         let lake_url = Url::from_directory_path(&abs)
             .map_err(|_| bad(url, "cannot turn the path into a file:// URL"))?;
@@ -156,7 +162,8 @@ impl Lake {
             url: Url::parse(&format!("s3://{bucket}/{prefix}"))
                 .map(with_slash)
                 .map_err(|e| bad(url, e.to_string()))?,
-            store_url: Url::parse(&format!("s3://{bucket}")).map_err(|e| bad(url, e.to_string()))?,
+            store_url: Url::parse(&format!("s3://{bucket}"))
+                .map_err(|e| bad(url, e.to_string()))?,
         })
     }
 
@@ -210,7 +217,15 @@ impl Lake {
     pub(crate) fn classify(&self, op: &'static str, path: &Path, e: object_store::Error) -> Error {
         let text = format!("{e:#}");
         let lower = text.to_lowercase();
-        let unreachable = ["connect", "dns", "timed out", "timeout", "connection refused", "error sending request", "tcp"];
+        let unreachable = [
+            "connect",
+            "dns",
+            "timed out",
+            "timeout",
+            "connection refused",
+            "error sending request",
+            "tcp",
+        ];
         if unreachable.iter().any(|w| lower.contains(w)) {
             return Error::Unreachable {
                 url: self.url.to_string(),
@@ -350,7 +365,10 @@ mod tests {
     fn urls_normalise() {
         let l = Lake::open("/tmp/x/../lake").unwrap();
         assert_eq!(l.url().as_str(), "file:///tmp/lake/");
-        assert_eq!(l.table_url("raw/github/pull_requests"), "file:///tmp/lake/raw/github/pull_requests/");
+        assert_eq!(
+            l.table_url("raw/github/pull_requests"),
+            "file:///tmp/lake/raw/github/pull_requests/"
+        );
         assert_eq!(l.path("raw/a").as_ref(), "tmp/lake/raw/a");
         let l = Lake::open("file:///tmp/lake2").unwrap();
         assert_eq!(l.url().as_str(), "file:///tmp/lake2/");
@@ -376,7 +394,10 @@ mod tests {
     #[test]
     fn unknown_scheme_and_bad_settings_say_what_to_do() {
         let e = Lake::open("ftp://host/x").unwrap_err().to_string();
-        assert!(e.contains("unknown scheme `ftp`") && e.contains("s3://bucket/prefix"), "{e}");
+        assert!(
+            e.contains("unknown scheme `ftp`") && e.contains("s3://bucket/prefix"),
+            "{e}"
+        );
         let e = Lake::open("s3:///nobucket").unwrap_err().to_string();
         assert!(e.contains("no bucket"), "{e}");
         let e = Lake::open_with(

@@ -17,7 +17,9 @@ pub fn encode_parquet(path: &str, schema: SchemaRef, batches: &[RecordBatch]) ->
         source,
     };
     let props = WriterProperties::builder()
-        .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).expect("valid level")))
+        .set_compression(Compression::ZSTD(
+            ZstdLevel::try_new(3).expect("valid level"),
+        ))
         .set_created_by(format!("flowlake {}", env!("CARGO_PKG_VERSION")))
         .build();
     let mut buf = Vec::new();

@@ -357,7 +357,12 @@ impl PullRequest {
         let state = match (s(v, "state").as_deref(), merged_at.is_some()) {
             (_, true) => "MERGED".to_string(),
             (Some(st), false) => st.to_uppercase(),
-            (None, false) => return Err(Error::Field { entity: E, field: "state".into() }),
+            (None, false) => {
+                return Err(Error::Field {
+                    entity: E,
+                    field: "state".into(),
+                });
+            }
         };
         let user_type = s(v, "user.type");
         Ok(PullRequest {

@@ -48,7 +48,7 @@ impl Session {
     /// Run one statement.
     pub async fn run(&self, sql: &str) -> Result<Vec<RecordBatch>> {
         let df = self.0.sql(sql).await.with_context(|| format!("planning `{}`", one_line(sql)))?;
-        Ok(df.collect().await.with_context(|| format!("running `{}`", one_line(sql)))?)
+        df.collect().await.with_context(|| format!("running `{}`", one_line(sql)))
     }
 
     /// Table names, sorted.

@@ -53,12 +53,19 @@ pub fn org() -> Arc<Org> {
 }
 
 pub async fn spawn(cfg: SimConfig) -> SimHandle {
-    flowlake_sim::spawn_with_org(cfg, org()).await.expect("sim starts")
+    flowlake_sim::spawn_with_org(cfg, org())
+        .await
+        .expect("sim starts")
 }
 
 /// The two repos most tests ingest (`owner/name`), to keep the suite fast.
 pub fn two_repos() -> Vec<String> {
-    org().repos.iter().take(2).map(|r| r.full_name.clone()).collect()
+    org()
+        .repos
+        .iter()
+        .take(2)
+        .map(|r| r.full_name.clone())
+        .collect()
 }
 
 pub fn repo(full_name: &str) -> &'static Repo {
@@ -135,10 +142,16 @@ pub async fn ingest(lake: &Lake, sim: &SimHandle, cfg: GithubConfig, run_id: &st
     let mut manifest = RunManifest::start(run_id, "ingest github", now);
     manifest.rows = sink.rows().clone();
     manifest.files = sink.files().to_vec();
-    manifest.api_requests.insert("github".into(), spend.requests);
-    manifest.rate_limit_points.insert("github".into(), spend.points);
+    manifest
+        .api_requests
+        .insert("github".into(), spend.requests);
+    manifest
+        .rate_limit_points
+        .insert("github".into(), spend.points);
     manifest.finish(now, result.as_ref().err().map(error_chain));
-    lake.put_json(&manifest.rel_path(), &manifest).await.expect("manifest written");
+    lake.put_json(&manifest.rel_path(), &manifest)
+        .await
+        .expect("manifest written");
     Outcome {
         result,
         spend,
@@ -163,14 +176,18 @@ pub fn state_path(repo: &str) -> String {
 }
 
 pub async fn state(lake: &Lake, repo: &str) -> Option<RepoState> {
-    lake.get_json(&state_path(repo)).await.expect("state readable")
+    lake.get_json(&state_path(repo))
+        .await
+        .expect("state readable")
 }
 
 /// A raw row: column → displayed value (`NULL` for null).
 pub type Row = BTreeMap<String, String>;
 
 pub async fn rows(lake: &Lake, entity: Entity) -> Vec<Row> {
-    let batches = read_parquet_dir(lake, &entity.dir()).await.expect("raw readable");
+    let batches = read_parquet_dir(lake, &entity.dir())
+        .await
+        .expect("raw readable");
     let mut out = Vec::new();
     for b in &batches {
         let schema = b.schema();
@@ -208,7 +225,10 @@ pub fn key_columns(entity: Entity) -> &'static [&'static str] {
 }
 
 pub fn key(entity: Entity, row: &Row) -> Vec<String> {
-    key_columns(entity).iter().map(|c| row[*c].clone()).collect()
+    key_columns(entity)
+        .iter()
+        .map(|c| row[*c].clone())
+        .collect()
 }
 
 pub fn ts(row: &Row, col: &str) -> Option<DateTime<Utc>> {
@@ -223,9 +243,15 @@ pub fn ts(row: &Row, col: &str) -> Option<DateTime<Utc>> {
 pub fn dedupe(entity: Entity, rows: &[Row]) -> BTreeMap<Vec<String>, Row> {
     let mut latest: BTreeMap<Vec<String>, (DateTime<Utc>, String, Row)> = BTreeMap::new();
     for r in rows {
-        let order = (ts(r, "_ingested_at").expect("_ingested_at"), r["_run_id"].clone());
+        let order = (
+            ts(r, "_ingested_at").expect("_ingested_at"),
+            r["_run_id"].clone(),
+        );
         let k = key(entity, r);
-        if latest.get(&k).is_none_or(|(t, id, _)| (*t, id.clone()) <= order) {
+        if latest
+            .get(&k)
+            .is_none_or(|(t, id, _)| (*t, id.clone()) <= order)
+        {
             latest.insert(k, (order.0, order.1, r.clone()));
         }
     }
@@ -256,21 +282,51 @@ pub fn expected_counts(repo: &Repo, now: DateTime<Utc>) -> BTreeMap<&'static str
     // The query nests the first 100 commits and reviews of each PR.
     let pr_commits = prs
         .iter()
-        .map(|p| p.commits.iter().filter(|c| c.authored_at <= now).count().min(100))
+        .map(|p| {
+            p.commits
+                .iter()
+                .filter(|c| c.authored_at <= now)
+                .count()
+                .min(100)
+        })
         .sum();
     let pr_reviews = prs
         .iter()
-        .map(|p| p.reviews.iter().filter(|r| r.submitted_at <= now).count().min(100))
+        .map(|p| {
+            p.reviews
+                .iter()
+                .filter(|r| r.submitted_at <= now)
+                .count()
+                .min(100)
+        })
         .sum();
     BTreeMap::from([
         ("pull_requests", prs.len()),
         ("pull_request_commits", pr_commits),
         ("pull_request_reviews", pr_reviews),
-        ("commits", d.commits.iter().filter(|c| c.committed_at <= now).count()),
-        ("deployments", d.deployments.iter().filter(|x| x.created_at <= now).count()),
-        ("workflow_runs", d.workflow_runs.iter().filter(|x| x.created_at <= now).count()),
-        ("releases", d.releases.iter().filter(|x| x.published_at <= now).count()),
-        ("issues", d.incidents().filter(|x| x.created_at <= now).count()),
+        (
+            "commits",
+            d.commits.iter().filter(|c| c.committed_at <= now).count(),
+        ),
+        (
+            "deployments",
+            d.deployments.iter().filter(|x| x.created_at <= now).count(),
+        ),
+        (
+            "workflow_runs",
+            d.workflow_runs
+                .iter()
+                .filter(|x| x.created_at <= now)
+                .count(),
+        ),
+        (
+            "releases",
+            d.releases.iter().filter(|x| x.published_at <= now).count(),
+        ),
+        (
+            "issues",
+            d.incidents().filter(|x| x.created_at <= now).count(),
+        ),
     ])
 }
 
@@ -284,9 +340,19 @@ pub async fn assert_lake_matches_truth(lake: &Lake, repos: &[String], now: DateT
         let got = per_repo(deduped.values());
         for name in repos {
             let want = expected_counts(repo(name), now)[entity.name()];
-            assert_eq!(got.get(name).copied().unwrap_or(0), want, "{} of {name} at {now}", entity.name());
+            assert_eq!(
+                got.get(name).copied().unwrap_or(0),
+                want,
+                "{} of {name} at {now}",
+                entity.name()
+            );
         }
-        assert_eq!(got.len(), repos.len(), "{}: only the ingested repos", entity.name());
+        assert_eq!(
+            got.len(),
+            repos.len(),
+            "{}: only the ingested repos",
+            entity.name()
+        );
         for r in deduped.values() {
             assert_eq!(r["workspace"], ORG);
             check_row(entity, r, now);
@@ -296,41 +362,104 @@ pub async fn assert_lake_matches_truth(lake: &Lake, repos: &[String], now: DateT
 
 fn check_row(entity: Entity, r: &Row, now: DateTime<Utc>) {
     let d = repo(&r["repo"]).data();
-    let num = |c: &str| r[c].parse::<u64>().unwrap_or_else(|_| panic!("{c}: {}", r[c]));
+    let num = |c: &str| {
+        r[c].parse::<u64>()
+            .unwrap_or_else(|_| panic!("{c}: {}", r[c]))
+    };
     match entity {
         Entity::GithubPullRequests => {
             let n = num("number");
-            let pr = d.pull_requests.iter().find(|p| p.number == n).expect("a real PR");
+            let pr = d
+                .pull_requests
+                .iter()
+                .find(|p| p.number == n)
+                .expect("a real PR");
             let ctx = format!("{} #{n}", r["repo"]);
-            assert_eq!(r["state"], pr.state_at(now).expect("visible").as_str(), "{ctx} state");
-            assert_eq!(ts(r, "updated_at"), Some(pr.updated_at_at(now)), "{ctx} updated_at");
-            assert_eq!(ts(r, "merged_at"), pr.merged_at.filter(|m| *m <= now), "{ctx} merged_at");
-            assert_eq!(r["is_draft"], pr.is_draft_at(now).to_string(), "{ctx} is_draft");
+            assert_eq!(
+                r["state"],
+                pr.state_at(now).expect("visible").as_str(),
+                "{ctx} state"
+            );
+            assert_eq!(
+                ts(r, "updated_at"),
+                Some(pr.updated_at_at(now)),
+                "{ctx} updated_at"
+            );
+            assert_eq!(
+                ts(r, "merged_at"),
+                pr.merged_at.filter(|m| *m <= now),
+                "{ctx} merged_at"
+            );
+            assert_eq!(
+                r["is_draft"],
+                pr.is_draft_at(now).to_string(),
+                "{ctx} is_draft"
+            );
             let commits = pr.commits.iter().filter(|c| c.authored_at <= now).count();
-            assert_eq!(num("commits_total") as usize, commits, "{ctx} commits_total");
+            assert_eq!(
+                num("commits_total") as usize,
+                commits,
+                "{ctx} commits_total"
+            );
             let reviews = pr.reviews.iter().filter(|x| x.submitted_at <= now).count();
-            assert_eq!(num("reviews_total") as usize, reviews, "{ctx} reviews_total");
+            assert_eq!(
+                num("reviews_total") as usize,
+                reviews,
+                "{ctx} reviews_total"
+            );
         }
         Entity::GithubDeployments => {
             let id = num("database_id");
-            let dep = d.deployments.iter().find(|x| x.database_id == id).expect("a real deployment");
+            let dep = d
+                .deployments
+                .iter()
+                .find(|x| x.database_id == id)
+                .expect("a real deployment");
             let latest = dep.latest_status_at(now).map(|s| s.state.as_str());
-            assert_eq!(r["state"].as_str(), latest.unwrap_or("NULL"), "deployment {id} state");
-            assert_eq!(ts(r, "finished_at"), dep.finished_at().filter(|f| *f <= now), "deployment {id} finished_at");
+            assert_eq!(
+                r["state"].as_str(),
+                latest.unwrap_or("NULL"),
+                "deployment {id} state"
+            );
+            assert_eq!(
+                ts(r, "finished_at"),
+                dep.finished_at().filter(|f| *f <= now),
+                "deployment {id} finished_at"
+            );
         }
         Entity::GithubWorkflowRuns => {
             let id = num("run_id");
-            let run = d.workflow_runs.iter().find(|x| x.id == id).expect("a real run");
+            let run = d
+                .workflow_runs
+                .iter()
+                .find(|x| x.id == id)
+                .expect("a real run");
             let done = run.completed_at <= now;
-            assert_eq!(r["status"], if done { "completed" } else { "in_progress" }, "run {id} status");
-            assert_eq!(r["conclusion"], if done { run.conclusion } else { "NULL" }, "run {id} conclusion");
+            assert_eq!(
+                r["status"],
+                if done { "completed" } else { "in_progress" },
+                "run {id} status"
+            );
+            assert_eq!(
+                r["conclusion"],
+                if done { run.conclusion } else { "NULL" },
+                "run {id} conclusion"
+            );
         }
         Entity::GithubIssues => {
             let n = num("number");
-            let i = d.issues.iter().find(|x| x.number == n).expect("a real issue");
+            let i = d
+                .issues
+                .iter()
+                .find(|x| x.number == n)
+                .expect("a real issue");
             assert!(i.is_incident(), "issue #{n} is an incident");
             assert_eq!(r["state"], i.state_at(now), "issue #{n} state");
-            assert_eq!(ts(r, "updated_at"), Some(i.updated_at_at(now)), "issue #{n} updated_at");
+            assert_eq!(
+                ts(r, "updated_at"),
+                Some(i.updated_at_at(now)),
+                "issue #{n} updated_at"
+            );
         }
         _ => {}
     }
