@@ -483,7 +483,11 @@ impl<'a> Connector<'a> {
                         source,
                     })?;
                     newest = newest.max(r.created_at);
-                    if r.status.as_deref() != Some("completed") {
+                    if !r
+                        .status
+                        .as_deref()
+                        .is_some_and(|st| st.eq_ignore_ascii_case("completed"))
+                    {
                         oldest_open = match (oldest_open, r.created_at) {
                             (Some(a), Some(b)) => Some(a.min(b)),
                             (a, b) => a.or(b),

@@ -271,10 +271,25 @@ impl Client {
             }
         };
         if status.is_success() {
-            return Ok(match serde_json::from_str::<Value>(&text) {
-                Ok(v) => Verdict::Done(v, headers),
-                Err(e) => Verdict::Retry(format!("malformed JSON body ({e})"), None),
-            });
+            let value = match serde_json::from_str::<Value>(&text) {
+                Ok(v) => v,
+                Err(e) => return Ok(Verdict::Retry(format!("malformed JSON body ({e})"), None)),
+            };
+            // GraphQL reports an exhausted budget as `200 {"errors":[{"type":"RATE_LIMITED"}]}`.
+            let rate_limited = value
+                .pointer("/errors/0/type")
+                .and_then(Value::as_str)
+                .is_some_and(|t| t == "RATE_LIMITED");
+            if rate_limited {
+                let now = Utc::now().timestamp().max(0) as u64;
+                let reset = header_u64(&headers, "x-ratelimit-reset").unwrap_or(now + 60);
+                let wait = Duration::from_secs(reset.saturating_sub(now) + 1);
+                return Ok(Verdict::RateLimitWait(
+                    wait,
+                    format!("GraphQL budget exhausted, resets at epoch {reset}"),
+                ));
+            }
+            return Ok(Verdict::Done(value, headers));
         }
         let message = serde_json::from_str::<Value>(&text)
             .ok()

@@ -253,3 +253,51 @@ async fn incremental_runs_fetch_only_what_changed() {
     // Staging-style dedupe of every raw row is the truth at the final clock.
     assert_lake_matches_truth(&t.lake, &repos, t1).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn small_pages_cross_every_page_boundary() {
+    // Page size 7 makes every entity span many pages (GraphQL cursors and REST `Link`
+    // headers alike), including the incremental stops in the middle of a page.
+    let sim = spawn(sim_config()).await;
+    let t = temp_lake();
+    let one = two_repos()[1..].to_vec();
+    let cfg = flowlake_github::GithubConfig {
+        page_size: 7,
+        ..gh_config(&sim, &one)
+    };
+    ingest(&t.lake, &sim, cfg.clone(), "run-01")
+        .await
+        .result
+        .expect("run 1");
+    let stats = sim.stats();
+    let counts = expected_counts(repo(&one[0]), sim.now());
+    for (route, entity) in [
+        ("graphql:pullRequests", "pull_requests"),
+        ("rest:issues", "issues"),
+        ("rest:releases", "releases"),
+    ] {
+        let pages = counts[entity].div_ceil(7) as u64;
+        assert!(
+            pages > 1,
+            "{entity}: {} rows should need several pages",
+            counts[entity]
+        );
+        assert_eq!(
+            stats.by_route.get(route).copied(),
+            Some(pages),
+            "{route}: one request per page"
+        );
+    }
+    assert_lake_matches_truth(&t.lake, &one, sim.now()).await;
+
+    // Several incremental runs in uneven steps, each leaving the deduped lake exact.
+    for (i, hours) in [5.0, 30.0, 0.5, 200.0].into_iter().enumerate() {
+        let now = sim.advance(hours);
+        let run_id = format!("run-{:02}", i + 2);
+        ingest(&t.lake, &sim, cfg.clone(), &run_id)
+            .await
+            .result
+            .expect("incremental run");
+        assert_lake_matches_truth(&t.lake, &one, now).await;
+    }
+}

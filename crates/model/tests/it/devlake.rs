@@ -530,3 +530,27 @@ fn graphql_deployments_match_devlake_snapshot() {
         "some recorded deployment finished"
     );
 }
+
+// Regression: `WorkflowRun::from_rest` kept the `"conclusion": ""` of an in-progress run
+// (DevLake's recorded run 2559400728) as `Some("")`, so staging's `conclusion is null` test
+// for running runs missed it. An empty conclusion is no conclusion.
+#[test]
+fn in_progress_run_with_empty_conclusion_has_none() {
+    let raw = raw_rows(&format!("{GH}/raw_tables/_raw_github_api_runs.csv"), 1, 1);
+    let (data, _) = raw
+        .iter()
+        .find(|(d, _)| d["id"].as_i64() == Some(2_559_400_728))
+        .expect("the recorded in-progress run");
+    assert_eq!(
+        data["conclusion"], "",
+        "the payload really holds an empty string"
+    );
+    let run = WorkflowRun::from_rest(REPO, data).unwrap();
+    // GitHub writes `in_progress`; DevLake's fixture has it upper case.
+    assert!(
+        run.status
+            .as_deref()
+            .is_some_and(|s| s.eq_ignore_ascii_case("in_progress"))
+    );
+    assert_eq!(run.conclusion, None);
+}
