@@ -164,7 +164,11 @@ impl Config {
             Some(p) => Config::load(p),
             None => {
                 let p = PathBuf::from("flowlake.toml");
-                if p.exists() { Config::load(&p) } else { Ok(Config::default()) }
+                if p.exists() {
+                    Config::load(&p)
+                } else {
+                    Ok(Config::default())
+                }
             }
         }
     }
@@ -177,23 +181,38 @@ impl Config {
             ("marts.hotfix_regex", &m.hotfix_regex),
         ] {
             if re.trim().is_empty() {
-                bail!("config file {}: {key} is empty; give a regular expression", path.display());
+                bail!(
+                    "config file {}: {key} is empty; give a regular expression",
+                    path.display()
+                );
             }
         }
         if m.incident_window_h.is_nan() || m.incident_window_h <= 0.0 {
-            bail!("config file {}: marts.incident_window_h must be a positive number of hours", path.display());
+            bail!(
+                "config file {}: marts.incident_window_h must be a positive number of hours",
+                path.display()
+            );
         }
         if m.dora_bands_version != "2023" && m.dora_bands_version != "2021" {
-            bail!("config file {}: marts.dora_bands_version must be \"2023\" or \"2021\"", path.display());
+            bail!(
+                "config file {}: marts.dora_bands_version must be \"2023\" or \"2021\"",
+                path.display()
+            );
         }
         if let Some(g) = &self.github {
             if let Some(s) = &g.since {
                 chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| {
-                    anyhow::anyhow!("config file {}: github.since `{s}` is not a date; write YYYY-MM-DD", path.display())
+                    anyhow::anyhow!(
+                        "config file {}: github.since `{s}` is not a date; write YYYY-MM-DD",
+                        path.display()
+                    )
                 })?;
             }
             if !(1..=100).contains(&g.page_size) {
-                bail!("config file {}: github.page_size must be 1 to 100", path.display());
+                bail!(
+                    "config file {}: github.page_size must be 1 to 100",
+                    path.display()
+                );
             }
         }
         Ok(())
@@ -222,8 +241,15 @@ mod tests {
     fn typo_names_the_key_and_line() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("f.toml");
-        std::fs::write(&p, "[lake]\nurl = \"./lake\"\n[marts]\nincident_windw_h = 3\n").unwrap();
+        std::fs::write(
+            &p,
+            "[lake]\nurl = \"./lake\"\n[marts]\nincident_windw_h = 3\n",
+        )
+        .unwrap();
         let e = format!("{:#}", Config::load(&p).unwrap_err());
-        assert!(e.contains("incident_windw_h") && e.contains("line 4"), "{e}");
+        assert!(
+            e.contains("incident_windw_h") && e.contains("line 4"),
+            "{e}"
+        );
     }
 }

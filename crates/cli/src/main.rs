@@ -51,6 +51,8 @@ enum Command {
     Sim(cmd::sim::SimCommand),
     /// Run a pipeline file (pipelines/*.toml): ingest and build steps for scheduled jobs.
     Run(cmd::run::Args),
+    /// Monte Carlo forecasts (when, how many) and backtests over daily throughput.
+    Forecast(cmd::forecast::ForecastCommand),
     /// Measure the connector (requests per 1,000 PRs, PRs/s) and the build against DuckDB.
     Bench(cmd::bench::Args),
 }
@@ -79,6 +81,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Sql(a) => cmd::sql::run(a, &cfg).await,
         Command::Sim(c) => cmd::sim::run(c).await,
         Command::Run(a) => cmd::run::run(a, &cfg).await,
+        Command::Forecast(c) => cmd::forecast::run(c, &cfg).await,
         Command::Bench(a) => cmd::bench::run(a, &cfg).await,
     }
 }
@@ -94,7 +97,10 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing(cli.verbose);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("flowlake: starting the async runtime: {e}");

@@ -12,13 +12,18 @@ use crate::config::Config;
 pub fn lake(flag: Option<&str>, cfg: &Config) -> Result<Lake> {
     let url = flag
         .map(str::to_string)
-        .or_else(|| std::env::var("FLOWLAKE_LAKE").ok().filter(|s| !s.is_empty()))
+        .or_else(|| {
+            std::env::var("FLOWLAKE_LAKE")
+                .ok()
+                .filter(|s| !s.is_empty())
+        })
         .or_else(|| cfg.lake.url.clone())
         .unwrap_or_else(|| "./lake".to_string());
     let options = LakeOptions {
         s3: cfg.lake.s3.clone(),
     };
-    Lake::open_with(&url, &options).with_context(|| "opening the lake (--lake, FLOWLAKE_LAKE or [lake] url)")
+    Lake::open_with(&url, &options)
+        .with_context(|| "opening the lake (--lake, FLOWLAKE_LAKE or [lake] url)")
 }
 
 /// The marts settings.
@@ -31,7 +36,9 @@ pub fn marts(cfg: &Config) -> MartsConfig {
     for (repo, team) in &cfg.teams.repos {
         teams.push(("repo".into(), repo.clone(), team.clone()));
     }
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2);
     MartsConfig {
         production_env_regex: m.production_env_regex.clone(),
         deploy_workflow_regex: m.deploy_workflow_regex.clone(),
@@ -42,7 +49,11 @@ pub fn marts(cfg: &Config) -> MartsConfig {
         dora_bands_version: m.dora_bands_version.clone(),
         stale_percentile: m.stale_percentile,
         teams,
-        target_partitions: if m.target_partitions == 0 { cores } else { m.target_partitions },
+        target_partitions: if m.target_partitions == 0 {
+            cores
+        } else {
+            m.target_partitions
+        },
     }
 }
 
@@ -75,7 +86,9 @@ pub fn github(flags: &GithubFlags, cfg: &Config) -> Result<GithubConfig> {
         .unwrap_or_else(|| "GITHUB_TOKEN".into());
     let token = std::env::var(&token_env).unwrap_or_default();
     if token.trim().is_empty() {
-        bail!("no GitHub token: export {token_env} (a personal access token or an installation token with read access to {org})");
+        bail!(
+            "no GitHub token: export {token_env} (a personal access token or an installation token with read access to {org})"
+        );
     }
     let mut g = GithubConfig::new(org, Secret::new(token.trim()));
     if let Some(s) = &section {

@@ -13,7 +13,11 @@ pub struct IngestBars {
 impl IngestBars {
     /// New bars.
     pub fn new(quiet: bool) -> Self {
-        let repos = if quiet { ProgressBar::hidden() } else { ProgressBar::new(0) };
+        let repos = if quiet {
+            ProgressBar::hidden()
+        } else {
+            ProgressBar::new(0)
+        };
         repos.set_style(
             ProgressStyle::with_template("{spinner} ingest {pos}/{len} repos [{bar:30}] {msg}")
                 .expect("static template")
@@ -42,7 +46,11 @@ impl IngestBars {
 
 /// A bar for the marts build.
 pub fn build_bar(quiet: bool) -> ProgressBar {
-    let bar = if quiet { ProgressBar::hidden() } else { ProgressBar::new(0) };
+    let bar = if quiet {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new(0)
+    };
     bar.set_style(
         ProgressStyle::with_template("{spinner} build {pos}/{len} models [{bar:30}] {msg}")
             .expect("static template")

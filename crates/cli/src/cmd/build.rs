@@ -35,24 +35,45 @@ pub async fn run(args: Args, cfg: &Config) -> Result<()> {
             .iter()
             .map(|m| serde_json::json!({"model": m.name, "rows": m.rows, "seconds": m.duration.as_secs_f64(), "path": m.path}))
             .collect();
-        println!("{}", serde_json::to_string_pretty(&serde_json::json!({
-            "seconds": report.duration.as_secs_f64(), "models": models,
-        }))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({
+                "seconds": report.duration.as_secs_f64(), "models": models,
+            }))?
+        );
     } else {
         for m in report.models.iter().filter(|m| m.path.is_some()) {
-            println!("  {:<26} {:>9} rows  {:>7.2}s", m.name, m.rows, m.duration.as_secs_f64());
+            println!(
+                "  {:<26} {:>9} rows  {:>7.2}s",
+                m.name,
+                m.rows,
+                m.duration.as_secs_f64()
+            );
         }
-        println!("built {} models in {:.2}s into {}", report.models.len(), report.duration.as_secs_f64(), lake.url());
+        println!(
+            "built {} models in {:.2}s into {}",
+            report.models.len(),
+            report.duration.as_secs_f64(),
+            lake.url()
+        );
     }
     Ok(())
 }
 
 /// Build the marts of `lake`, leaving a run manifest.
-pub async fn build(lake: &Lake, cfg: &Config, sql_dir: Option<&PathBuf>, quiet: bool) -> Result<BuildReport> {
+pub async fn build(
+    lake: &Lake,
+    cfg: &Config,
+    sql_dir: Option<&PathBuf>,
+    quiet: bool,
+) -> Result<BuildReport> {
     lake.check().await?;
     let mut marts = Marts::new(lake.clone(), plan::marts(cfg))?;
     if let Some(dir) = sql_dir {
-        marts = marts.with_models(Models::from_dir(dir).with_context(|| format!("reading models from {}", dir.display()))?);
+        marts = marts.with_models(
+            Models::from_dir(dir)
+                .with_context(|| format!("reading models from {}", dir.display()))?,
+        );
     }
     let started = Utc::now();
     let run_id = new_run_id(started);
@@ -76,6 +97,8 @@ pub async fn build(lake: &Lake, cfg: &Config, sql_dir: Option<&PathBuf>, quiet: 
         }
     }
     manifest.finish(Utc::now(), result.as_ref().err().map(|e| format!("{e}")));
-    lake.put_json(&manifest.rel_path(), &manifest).await.context("writing the run manifest")?;
+    lake.put_json(&manifest.rel_path(), &manifest)
+        .await
+        .context("writing the run manifest")?;
     result.context("building the marts")
 }

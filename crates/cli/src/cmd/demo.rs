@@ -35,16 +35,25 @@ pub async fn run(args: Args, cfg: &Config) -> Result<()> {
     let lake = plan::lake(args.lake.as_deref(), cfg)?;
     let mut sim_cfg = SimConfig::new(args.seed, args.scale);
     sim_cfg.faults = args.faults;
-    let sim = flowlake_sim::spawn(sim_cfg.clone()).await.context("starting the simulator")?;
+    let sim = flowlake_sim::spawn(sim_cfg.clone())
+        .await
+        .context("starting the simulator")?;
     if !args.json {
-        eprintln!("simulated org `{}` ({:?}, seed {}) on {}", sim_cfg.org, args.scale, args.seed, sim.base_url());
+        eprintln!(
+            "simulated org `{}` ({:?}, seed {}) on {}",
+            sim_cfg.org,
+            args.scale,
+            args.seed,
+            sim.base_url()
+        );
     }
     let mut gh = GithubConfig::new(sim_cfg.org.clone(), Secret::new(sim_cfg.token.clone()));
     gh.base_url = sim.base_url();
     // The simulator's secondary limits ask for a one-second pause; real backoff would make
     // the demo crawl without testing anything more.
     gh.backoff = std::time::Duration::from_millis(50);
-    let (ingest_report, manifest) = ingest::ingest_github(&lake, gh, "demo", &cfg.hash(), args.json).await?;
+    let (ingest_report, manifest) =
+        ingest::ingest_github(&lake, gh, "demo", &cfg.hash(), args.json).await?;
     let build_report = build::build(&lake, cfg, None, args.json).await?;
     let session = sql::Session::open(&lake).await?;
     let dora = session
@@ -63,15 +72,19 @@ pub async fn run(args: Args, cfg: &Config) -> Result<()> {
             w.write_batches(&refs)?;
             w.finish()?;
         }
-        let dora_json: serde_json::Value = serde_json::from_slice(if buf.is_empty() { b"[]" } else { &buf })?;
-        println!("{}", serde_json::to_string_pretty(&serde_json::json!({
-            "lake": lake.url().as_str(),
-            "run_id": manifest.run_id,
-            "ingest": ingest_report,
-            "marts": build_report.models.iter().filter(|m| m.path.is_some())
-                .map(|m| (m.name.clone(), m.rows)).collect::<std::collections::BTreeMap<_, _>>(),
-            "dora_recent_months": dora_json,
-        }))?);
+        let dora_json: serde_json::Value =
+            serde_json::from_slice(if buf.is_empty() { b"[]" } else { &buf })?;
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({
+                "lake": lake.url().as_str(),
+                "run_id": manifest.run_id,
+                "ingest": ingest_report,
+                "marts": build_report.models.iter().filter(|m| m.path.is_some())
+                    .map(|m| (m.name.clone(), m.rows)).collect::<std::collections::BTreeMap<_, _>>(),
+                "dora_recent_months": dora_json,
+            }))?
+        );
         return Ok(());
     }
     println!();
@@ -79,27 +92,43 @@ pub async fn run(args: Args, cfg: &Config) -> Result<()> {
     println!(
         "  ingested {} repos: {} PRs, {} deployments, {} incidents in {} requests ({} rate-limit points)",
         ingest_report.repos,
-        ingest_report.rows.get("pull_requests").copied().unwrap_or(0),
+        ingest_report
+            .rows
+            .get("pull_requests")
+            .copied()
+            .unwrap_or(0),
         ingest_report.rows.get("deployments").copied().unwrap_or(0),
         ingest_report.rows.get("issues").copied().unwrap_or(0),
         ingest_report.spend.requests,
         ingest_report.spend.points,
     );
-    println!("  built {} models in {:.1}s", build_report.models.len(), build_report.duration.as_secs_f64());
+    println!(
+        "  built {} models in {:.1}s",
+        build_report.models.len(),
+        build_report.duration.as_secs_f64()
+    );
     println!();
     println!("DORA, whole org, last three months:");
     sql::print(&dora, sql::Format::Table)?;
     if let Some(b) = dora.first()
         && b.num_rows() > 0
     {
-        let lt = b.column_by_name("lead_time_p50_h").map(|c| c.as_primitive::<Float64Type>().clone());
+        let lt = b
+            .column_by_name("lead_time_p50_h")
+            .map(|c| c.as_primitive::<Float64Type>().clone());
         if let Some(lt) = lt
             && !lt.is_null(0)
         {
-            println!("latest month: median lead time for changes {:.1} h", lt.value(0));
+            println!(
+                "latest month: median lead time for changes {:.1} h",
+                lt.value(0)
+            );
         }
     }
     println!();
-    println!("next: flowlake sql --lake {} -e \"select * from mart_dora limit 5\"", lake.url());
+    println!(
+        "next: flowlake sql --lake {} -e \"select * from mart_dora limit 5\"",
+        lake.url()
+    );
     Ok(())
 }

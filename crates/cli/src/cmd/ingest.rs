@@ -55,15 +55,37 @@ pub enum IngestCommand {
 /// Run an ingest command.
 pub async fn run(cmd: IngestCommand, cfg: &Config) -> Result<()> {
     match cmd {
-        IngestCommand::Github { lake, org, base_url, repos, since, json } => {
+        IngestCommand::Github {
+            lake,
+            org,
+            base_url,
+            repos,
+            since,
+            json,
+        } => {
             let lake = plan::lake(lake.as_deref(), cfg)?;
-            let gh = plan::github(&GithubFlags { org, base_url, repos, since }, cfg)?;
-            let (report, manifest) = ingest_github(&lake, gh, "ingest github", &cfg.hash(), json).await?;
+            let gh = plan::github(
+                &GithubFlags {
+                    org,
+                    base_url,
+                    repos,
+                    since,
+                },
+                cfg,
+            )?;
+            let (report, manifest) =
+                ingest_github(&lake, gh, "ingest github", &cfg.hash(), json).await?;
             print_report(&report, &manifest, json)
         }
-        IngestCommand::Events { file, lake, workspace, json } => {
+        IngestCommand::Events {
+            file,
+            lake,
+            workspace,
+            json,
+        } => {
             let lake = plan::lake(lake.as_deref(), cfg)?;
-            let manifest = crate::cmd::run::ingest_events(&lake, &file, &workspace, &cfg.hash()).await?;
+            let manifest =
+                crate::cmd::run::ingest_events(&lake, &file, &workspace, &cfg.hash()).await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&manifest)?);
             } else {
@@ -79,9 +101,12 @@ pub async fn run(cmd: IngestCommand, cfg: &Config) -> Result<()> {
 
 fn print_report(report: &IngestReport, manifest: &RunManifest, json: bool) -> Result<()> {
     if json {
-        println!("{}", serde_json::to_string_pretty(&serde_json::json!({
-            "run_id": manifest.run_id, "report": report,
-        }))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({
+                "run_id": manifest.run_id, "report": report,
+            }))?
+        );
     } else {
         println!("ingested {} repos in run {}", report.repos, manifest.run_id);
         for (entity, rows) in &report.rows {
@@ -89,8 +114,11 @@ fn print_report(report: &IngestReport, manifest: &RunManifest, json: bool) -> Re
         }
         println!(
             "  {} requests ({} GraphQL, {} retries, {} rate-limit waits), {} rate-limit points",
-            report.spend.requests, report.spend.graphql_requests, report.spend.retries,
-            report.spend.rate_limit_waits, report.spend.points
+            report.spend.requests,
+            report.spend.graphql_requests,
+            report.spend.retries,
+            report.spend.rate_limit_waits,
+            report.spend.points
         );
     }
     Ok(())
@@ -119,8 +147,12 @@ pub async fn ingest_github(
     let spend = connector.spend();
     manifest.rows = sink.rows().clone();
     manifest.files = sink.files().to_vec();
-    manifest.api_requests.insert("github".into(), spend.requests);
-    manifest.rate_limit_points.insert("github".into(), spend.points);
+    manifest
+        .api_requests
+        .insert("github".into(), spend.requests);
+    manifest
+        .rate_limit_points
+        .insert("github".into(), spend.points);
     manifest.finish(Utc::now(), result.as_ref().err().map(|e| format!("{e}")));
     // A run that failed before writing any data (a bad token, an unknown org) leaves nothing
     // behind; every other run, failed or not, leaves its manifest as the audit record.
@@ -129,6 +161,8 @@ pub async fn ingest_github(
             .await
             .context("writing the run manifest")?;
     }
-    let report = result.with_context(|| format!("ingesting GitHub (run {run_id}; watermarks of the failed repo not advanced)"))?;
+    let report = result.with_context(|| {
+        format!("ingesting GitHub (run {run_id}; watermarks of the failed repo not advanced)")
+    })?;
     Ok((report, manifest))
 }

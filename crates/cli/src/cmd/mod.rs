@@ -3,6 +3,7 @@
 pub mod bench;
 pub mod build;
 pub mod demo;
+pub mod forecast;
 pub mod ingest;
 pub mod run;
 pub mod sim;

@@ -53,12 +53,19 @@ pub async fn run(args: Args, cfg: &Config) -> Result<()> {
     let text = std::fs::read_to_string(&args.pipeline)
         .with_context(|| format!("reading pipeline file {}", args.pipeline.display()))?;
     let p: Pipeline = toml::from_str(&text).map_err(|e| {
-        anyhow::anyhow!("pipeline file {} is not valid: {}", args.pipeline.display(), e.to_string().trim_end())
+        anyhow::anyhow!(
+            "pipeline file {} is not valid: {}",
+            args.pipeline.display(),
+            e.to_string().trim_end()
+        )
     })?;
     let base = args.pipeline.parent().unwrap_or(Path::new("."));
     for step in &p.steps {
         if !matches!(step.as_str(), "ingest-github" | "ingest-events" | "build") {
-            bail!("pipeline {}: unknown step `{step}`; steps are ingest-github, ingest-events, build", args.pipeline.display());
+            bail!(
+                "pipeline {}: unknown step `{step}`; steps are ingest-github, ingest-events, build",
+                args.pipeline.display()
+            );
         }
     }
     let cfg = match &p.config {
@@ -84,7 +91,9 @@ pub async fn run(args: Args, cfg: &Config) -> Result<()> {
         match step.as_str() {
             "ingest-github" => {
                 let gh = gh.clone().expect("checked above");
-                let (report, m) = ingest::ingest_github(&lake, gh, "run ingest-github", &cfg.hash(), true).await?;
+                let (report, m) =
+                    ingest::ingest_github(&lake, gh, "run ingest-github", &cfg.hash(), true)
+                        .await?;
                 println!("{}: {} repos, run {}", step, report.repos, m.run_id);
             }
             "ingest-events" => {
@@ -95,7 +104,11 @@ pub async fn run(args: Args, cfg: &Config) -> Result<()> {
             }
             _ => {
                 let r = build::build(&lake, &cfg, None, true).await?;
-                println!("build: {} models in {:.1}s", r.models.len(), r.duration.as_secs_f64());
+                println!(
+                    "build: {} models in {:.1}s",
+                    r.models.len(),
+                    r.duration.as_secs_f64()
+                );
             }
         }
     }
@@ -192,11 +205,16 @@ fn add_row(events: &mut Events, row: EventRow, at: &str) -> Result<()> {
 
 /// Parse and check a whole events file (NDJSON or CSV) before anything is written.
 pub fn parse_events(path: &Path) -> Result<Events> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading events file {}", path.display()))?;
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading events file {}", path.display()))?;
     let mut events = Events::default();
-    let is_csv = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+    let is_csv = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
     if is_csv {
-        let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(text.as_bytes());
+        let mut reader = csv::ReaderBuilder::new()
+            .trim(csv::Trim::All)
+            .from_reader(text.as_bytes());
         for (i, rec) in reader.deserialize::<EventRow>().enumerate() {
             let at = format!("{} line {}", path.display(), i + 2);
             let row = rec.map_err(|e| anyhow::anyhow!("{at}: {e}"))?;
@@ -208,7 +226,8 @@ pub fn parse_events(path: &Path) -> Result<Events> {
                 continue;
             }
             let at = format!("{} line {}", path.display(), i + 1);
-            let row: EventRow = serde_json::from_str(line).map_err(|e| anyhow::anyhow!("{at}: {e}"))?;
+            let row: EventRow =
+                serde_json::from_str(line).map_err(|e| anyhow::anyhow!("{at}: {e}"))?;
             add_row(&mut events, row, &at)?;
         }
     }
@@ -219,20 +238,42 @@ pub fn parse_events(path: &Path) -> Result<Events> {
 }
 
 /// Import an events file into `raw/events/`.
-pub async fn ingest_events(lake: &Lake, path: &Path, workspace: &str, config_hash: &str) -> Result<RunManifest> {
+pub async fn ingest_events(
+    lake: &Lake,
+    path: &Path,
+    workspace: &str,
+    config_hash: &str,
+) -> Result<RunManifest> {
     let events = parse_events(path)?;
     lake.check().await?;
     write_events(lake, events, workspace, config_hash).await
 }
 
-async fn write_events(lake: &Lake, events: Events, workspace: &str, config_hash: &str) -> Result<RunManifest> {
+async fn write_events(
+    lake: &Lake,
+    events: Events,
+    workspace: &str,
+    config_hash: &str,
+) -> Result<RunManifest> {
     let now = Utc::now();
     let run_id = new_run_id(now);
     let mut manifest = RunManifest::start(&run_id, "ingest events", now);
     manifest.config_hash = Some(config_hash.to_string());
     let mut sink = RawSink::new(lake.clone(), &run_id, now.date_naive());
-    let d = to_batch(Entity::EventsDeployments, &events.deployments, workspace, &run_id, now)?;
-    let i = to_batch(Entity::EventsIncidents, &events.incidents, workspace, &run_id, now)?;
+    let d = to_batch(
+        Entity::EventsDeployments,
+        &events.deployments,
+        workspace,
+        &run_id,
+        now,
+    )?;
+    let i = to_batch(
+        Entity::EventsIncidents,
+        &events.incidents,
+        workspace,
+        &run_id,
+        now,
+    )?;
     let result: Result<()> = async {
         sink.write(&Entity::EventsDeployments.dir(), d).await?;
         sink.write(&Entity::EventsIncidents.dir(), i).await?;

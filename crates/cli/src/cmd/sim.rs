@@ -1,14 +1,61 @@
 //! `flowlake sim serve`: the simulated org over HTTP, for trying connectors without credentials.
+//! `flowlake sim throughput`: a simulated Jira project's daily throughput as CSV, for
+//! `flowlake forecast … --history`.
 
 use anyhow::{Context, Result};
 use clap::Subcommand;
-use flowlake_sim::{Scale, SimConfig};
+use flowlake_sim::{Org, Scale, SimConfig};
 
 /// Simulator commands.
 #[derive(Debug, Subcommand)]
 pub enum SimCommand {
     /// Serve the GitHub API subset flowlake uses (see docs/github-api.md) until Ctrl-C.
     Serve(ServeArgs),
+    /// Print a simulated Jira project's items done per day as CSV `day,items_done`.
+    Throughput(ThroughputArgs),
+}
+
+/// `sim throughput` flags.
+#[derive(Debug, clap::Args)]
+pub struct ThroughputArgs {
+    /// Seed: the same seed generates the same org.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Size of the org: small, medium or large.
+    #[arg(long, default_value = "small")]
+    pub scale: Scale,
+    /// The Jira project key (see --list-projects).
+    #[arg(long, value_name = "KEY", required_unless_present = "list_projects")]
+    pub project: Option<String>,
+    /// Print the org's project keys, one per line, instead.
+    #[arg(long, conflicts_with = "project")]
+    pub list_projects: bool,
+}
+
+impl ThroughputArgs {
+    /// The CSV (or project list) these flags ask for.
+    pub fn render(&self) -> Result<String> {
+        let org = Org::generate(&SimConfig::new(self.seed, self.scale))
+            .context("generating the simulated org")?;
+        let keys: Vec<&str> = org.projects.iter().map(|p| p.key.as_str()).collect();
+        let Some(project) = self.project.as_deref().filter(|_| !self.list_projects) else {
+            return Ok(keys.iter().map(|k| format!("{k}\n")).collect());
+        };
+        if org.project(project).is_none() {
+            anyhow::bail!(
+                "--project {project}: no such project in the simulated org (seed {}, {:?}); \
+                 projects: {}",
+                self.seed,
+                self.scale,
+                keys.join(", ")
+            );
+        }
+        let mut out = String::from("day,items_done\n");
+        for (day, n) in org.jira_daily_throughput(project) {
+            out.push_str(&format!("{},{n}\n", day.format("%Y-%m-%d")));
+        }
+        Ok(out)
+    }
 }
 
 /// `sim serve` flags.
@@ -55,13 +102,55 @@ pub async fn run(cmd: SimCommand) -> Result<()> {
                 .await
                 .with_context(|| format!("binding 127.0.0.1:{}", args.port))?;
             let addr = listener.local_addr()?;
-            println!("flowlake sim: org `{}` ({:?}, seed {}) on http://{addr}", config.org, config.scale, config.seed);
-            println!("  token: {}   stats: http://{addr}/_sim/stats", config.token);
+            println!(
+                "flowlake sim: org `{}` ({:?}, seed {}) on http://{addr}",
+                config.org, config.scale, config.seed
+            );
+            println!(
+                "  token: {}   stats: http://{addr}/_sim/stats",
+                config.token
+            );
             tokio::select! {
                 r = flowlake_sim::serve(config, listener) => r.context("simulator stopped")?,
                 _ = tokio::signal::ctrl_c() => {}
             }
             Ok(())
         }
+        SimCommand::Throughput(args) => {
+            use std::io::Write;
+            let csv = args.render()?;
+            let mut out = std::io::stdout().lock();
+            out.write_all(csv.as_bytes())?;
+            out.flush()?;
+            Ok(())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(project: Option<&str>, list: bool) -> ThroughputArgs {
+        ThroughputArgs {
+            seed: 7,
+            scale: Scale::Small,
+            project: project.map(str::to_string),
+            list_projects: list,
+        }
+    }
+
+    #[test]
+    fn throughput_is_a_forecast_history() {
+        let keys = args(None, true).render().unwrap();
+        let first = keys.lines().next().expect("at least one project");
+        let csv = args(Some(first), false).render().unwrap();
+        let h = flowlake_forecast::History::from_csv_str(&csv).unwrap();
+        assert_eq!(h.len(), 365);
+        let e = args(Some("NOPE"), false).render().unwrap_err().to_string();
+        assert!(
+            e.starts_with("--project NOPE: no such project") && e.contains(first),
+            "{e}"
+        );
     }
 }

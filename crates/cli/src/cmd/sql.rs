@@ -47,8 +47,14 @@ impl Session {
 
     /// Run one statement.
     pub async fn run(&self, sql: &str) -> Result<Vec<RecordBatch>> {
-        let df = self.0.sql(sql).await.with_context(|| format!("planning `{}`", one_line(sql)))?;
-        df.collect().await.with_context(|| format!("running `{}`", one_line(sql)))
+        let df = self
+            .0
+            .sql(sql)
+            .await
+            .with_context(|| format!("planning `{}`", one_line(sql)))?;
+        df.collect()
+            .await
+            .with_context(|| format!("running `{}`", one_line(sql)))
     }
 
     /// Table names, sorted.
@@ -66,14 +72,23 @@ impl Session {
 
 fn one_line(sql: &str) -> String {
     let s: String = sql.split_whitespace().collect::<Vec<_>>().join(" ");
-    if s.len() > 80 { format!("{}…", &s[..s.char_indices().nth(80).map_or(s.len(), |(i, _)| i)]) } else { s }
+    if s.len() > 80 {
+        format!(
+            "{}…",
+            &s[..s.char_indices().nth(80).map_or(s.len(), |(i, _)| i)]
+        )
+    } else {
+        s
+    }
 }
 
 /// Run `flowlake sql`.
 pub async fn run(args: Args, cfg: &Config) -> Result<()> {
     let lake = plan::lake(args.lake.as_deref(), cfg)?;
     lake.check().await?;
-    let session = Session::open(&lake).await.context("opening the lake for SQL")?;
+    let session = Session::open(&lake)
+        .await
+        .context("opening the lake for SQL")?;
     match &args.execute {
         Some(sql) => {
             let batches = session.run(sql).await?;
@@ -117,7 +132,15 @@ async fn repl(session: &Session, format: Format) -> Result<()> {
 
 fn prompt(buf: &str) -> Result<()> {
     let mut err = std::io::stderr();
-    write!(err, "{}", if buf.is_empty() { "flowlake> " } else { "      ... " })?;
+    write!(
+        err,
+        "{}",
+        if buf.is_empty() {
+            "flowlake> "
+        } else {
+            "      ... "
+        }
+    )?;
     err.flush()?;
     Ok(())
 }
@@ -128,10 +151,16 @@ pub fn print(batches: &[RecordBatch], format: Format) -> Result<()> {
     let mut out = stdout.lock();
     match format {
         Format::Table => {
-            writeln!(out, "{}", arrow::util::pretty::pretty_format_batches(batches)?)?;
+            writeln!(
+                out,
+                "{}",
+                arrow::util::pretty::pretty_format_batches(batches)?
+            )?;
         }
         Format::Csv => {
-            let mut w = arrow::csv::WriterBuilder::new().with_header(true).build(&mut out);
+            let mut w = arrow::csv::WriterBuilder::new()
+                .with_header(true)
+                .build(&mut out);
             for b in batches {
                 w.write(b)?;
             }

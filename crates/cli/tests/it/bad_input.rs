@@ -8,31 +8,59 @@ use crate::util::*;
 fn malformed_config_names_the_key_and_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("flowlake.toml");
-    std::fs::write(&cfg, "[lake]\nurl = \"./lake\"\n\n[marts]\nincident_windw_h = 12\n").unwrap();
+    std::fs::write(
+        &cfg,
+        "[lake]\nurl = \"./lake\"\n\n[marts]\nincident_windw_h = 12\n",
+    )
+    .unwrap();
     let lake = dir.path().join("lake");
-    let err = run_err(
-        flowlake()
-            .current_dir(dir.path())
-            .args(["--config", cfg.to_str().unwrap(), "build", "--lake", lake.to_str().unwrap()]),
+    let err = run_err(flowlake().current_dir(dir.path()).args([
+        "--config",
+        cfg.to_str().unwrap(),
+        "build",
+        "--lake",
+        lake.to_str().unwrap(),
+    ]));
+    assert!(
+        err.contains("incident_windw_h") && err.contains("flowlake.toml"),
+        "{err}"
     );
-    assert!(err.contains("incident_windw_h") && err.contains("flowlake.toml"), "{err}");
-    assert_eq!(err.lines().filter(|l| l.starts_with("flowlake:")).count(), 1, "{err}");
+    assert_eq!(
+        err.lines().filter(|l| l.starts_with("flowlake:")).count(),
+        1,
+        "{err}"
+    );
     assert!(!lake.exists());
 
     std::fs::write(&cfg, "[marts]\ndora_bands_version = \"2019\"\n").unwrap();
-    let err = run_err(flowlake().args(["--config", cfg.to_str().unwrap(), "build", "--lake", lake.to_str().unwrap()]));
-    assert!(err.contains("marts.dora_bands_version") && err.contains("\"2023\""), "{err}");
+    let err = run_err(flowlake().args([
+        "--config",
+        cfg.to_str().unwrap(),
+        "build",
+        "--lake",
+        lake.to_str().unwrap(),
+    ]));
+    assert!(
+        err.contains("marts.dora_bands_version") && err.contains("\"2023\""),
+        "{err}"
+    );
 
     std::fs::write(&cfg, "[lake\nurl = 3\n").unwrap();
     let err = run_err(flowlake().args(["--config", cfg.to_str().unwrap(), "build"]));
-    assert!(err.contains("is not valid") && err.contains("line 1"), "{err}");
+    assert!(
+        err.contains("is not valid") && err.contains("line 1"),
+        "{err}"
+    );
     assert!(!lake.exists());
 }
 
 #[test]
 fn unknown_lake_scheme_says_which_schemes_work() {
     let err = run_err(flowlake().args(["build", "--lake", "ftp://host/lake"]));
-    assert!(err.contains("unknown scheme `ftp`") && err.contains("s3://bucket/prefix"), "{err}");
+    assert!(
+        err.contains("unknown scheme `ftp`") && err.contains("s3://bucket/prefix"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -48,44 +76,89 @@ fn unreachable_s3_endpoint_fails_fast_and_names_the_setting() {
             .env("AWS_SECRET_ACCESS_KEY", "s3cr3t-value")
             .args(["build", "--lake", "s3://bucket/lake"]),
     );
-    assert!(err.contains("unreachable") && err.contains("AWS_ENDPOINT"), "{err}");
+    assert!(
+        err.contains("unreachable") && err.contains("AWS_ENDPOINT"),
+        "{err}"
+    );
     assert!(!err.contains("s3cr3t-value"));
-    assert!(started.elapsed() < Duration::from_secs(60), "took {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "took {:?}",
+        started.elapsed()
+    );
 }
 
 #[test]
 fn bad_token_is_one_clear_error_and_writes_nothing() {
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let sim = rt.block_on(flowlake_sim::spawn(flowlake_sim::SimConfig::default())).unwrap();
+    let sim = rt
+        .block_on(flowlake_sim::spawn(flowlake_sim::SimConfig::default()))
+        .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let lake = dir.path().join("lake");
     let token = "ghp_definitelyNotTheRightToken123";
-    let err = run_err(
-        flowlake()
-            .env("GITHUB_TOKEN", token)
-            .args(["ingest", "github", "--org", "acme", "--base-url", &sim.base_url(), "--lake", lake.to_str().unwrap()]),
-    );
+    let err = run_err(flowlake().env("GITHUB_TOKEN", token).args([
+        "ingest",
+        "github",
+        "--org",
+        "acme",
+        "--base-url",
+        &sim.base_url(),
+        "--lake",
+        lake.to_str().unwrap(),
+    ]));
     assert!(err.contains("401") && err.contains("GITHUB_TOKEN"), "{err}");
     assert!(!err.contains(token), "token leaked: {err}");
-    assert_eq!(files_under(&lake), Vec::<std::path::PathBuf>::new(), "nothing written");
+    assert_eq!(
+        files_under(&lake),
+        Vec::<std::path::PathBuf>::new(),
+        "nothing written"
+    );
 
     // No token at all: said before any request.
-    let err = run_err(flowlake().args(["ingest", "github", "--org", "acme", "--base-url", &sim.base_url(), "--lake", lake.to_str().unwrap()]));
+    let err = run_err(flowlake().args([
+        "ingest",
+        "github",
+        "--org",
+        "acme",
+        "--base-url",
+        &sim.base_url(),
+        "--lake",
+        lake.to_str().unwrap(),
+    ]));
     assert!(err.contains("export GITHUB_TOKEN"), "{err}");
 
     // A good run, then an unknown repo: the failure leaves the good watermarks alone.
     run_ok(flowlake().env("GITHUB_TOKEN", "sim-token").args([
-        "ingest", "github", "--org", "acme", "--base-url", &sim.base_url(), "--lake", lake.to_str().unwrap(),
+        "ingest",
+        "github",
+        "--org",
+        "acme",
+        "--base-url",
+        &sim.base_url(),
+        "--lake",
+        lake.to_str().unwrap(),
     ]));
     let state_before: Vec<_> = files_under(&lake.join("state"))
         .into_iter()
         .map(|p| std::fs::read(lake.join("state").join(&p)).unwrap())
         .collect();
     let err = run_err(flowlake().env("GITHUB_TOKEN", "sim-token").args([
-        "ingest", "github", "--org", "acme", "--repo", "acme/does-not-exist",
-        "--base-url", &sim.base_url(), "--lake", lake.to_str().unwrap(),
+        "ingest",
+        "github",
+        "--org",
+        "acme",
+        "--repo",
+        "acme/does-not-exist",
+        "--base-url",
+        &sim.base_url(),
+        "--lake",
+        lake.to_str().unwrap(),
     ]));
-    assert!(err.contains("does-not-exist") && err.contains("404") || err.contains("Could not resolve"), "{err}");
+    assert!(
+        err.contains("does-not-exist") && err.contains("404") || err.contains("Could not resolve"),
+        "{err}"
+    );
     let state_after: Vec<_> = files_under(&lake.join("state"))
         .into_iter()
         .map(|p| std::fs::read(lake.join("state").join(&p)).unwrap())
@@ -107,7 +180,16 @@ fn bad_events_file_names_the_line_and_writes_nothing() {
         ),
     )
     .unwrap();
-    let err = run_err(flowlake().args(["ingest", "events", f.to_str().unwrap(), "--lake", lake.to_str().unwrap()]));
-    assert!(err.contains("line 2") && err.contains("finished_at"), "{err}");
+    let err = run_err(flowlake().args([
+        "ingest",
+        "events",
+        f.to_str().unwrap(),
+        "--lake",
+        lake.to_str().unwrap(),
+    ]));
+    assert!(
+        err.contains("line 2") && err.contains("finished_at"),
+        "{err}"
+    );
     assert!(!lake.exists());
 }

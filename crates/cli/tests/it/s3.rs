@@ -22,7 +22,16 @@ fn start_s3(root: &std::path::Path) -> (Server, u16) {
     let bin = std::env::var("S3S_FS_BIN").unwrap_or_else(|_| "s3s-fs".into());
     let port = free_port();
     let child = Command::new(&bin)
-        .args(["--host", "127.0.0.1", "--port", &port.to_string(), "--access-key", KEY, "--secret-key", SECRET])
+        .args([
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &port.to_string(),
+            "--access-key",
+            KEY,
+            "--secret-key",
+            SECRET,
+        ])
         .arg(root)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -31,7 +40,10 @@ fn start_s3(root: &std::path::Path) -> (Server, u16) {
     let server = Server(child);
     let deadline = Instant::now() + Duration::from_secs(20);
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "s3s-fs did not start on port {port}");
+        assert!(
+            Instant::now() < deadline,
+            "s3s-fs did not start on port {port}"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     (server, port)
@@ -52,7 +64,12 @@ fn s3_lake_holds_the_same_marts_as_a_local_folder() {
     std::fs::create_dir_all(root.join("metrics")).unwrap(); // the bucket
     let (_server, port) = start_s3(&root);
 
-    run_ok(with_s3_env(&mut flowlake(), port).args(["demo", "--lake", "s3://metrics/team/lake", "--json"]));
+    run_ok(with_s3_env(&mut flowlake(), port).args([
+        "demo",
+        "--lake",
+        "s3://metrics/team/lake",
+        "--json",
+    ]));
     let local = dir.path().join("local");
     run_ok(flowlake().args(["demo", "--lake", local.to_str().unwrap(), "--json"]));
 
@@ -65,15 +82,31 @@ fn s3_lake_holds_the_same_marts_as_a_local_folder() {
     }
     // Raw files and state landed in the bucket with the documented layout.
     let objects = files_under(&root.join("metrics/team/lake"));
-    assert!(objects.iter().any(|p| p.starts_with("raw/github/pull_requests") && p.to_string_lossy().contains("ingest_date=")));
+    assert!(
+        objects
+            .iter()
+            .any(|p| p.starts_with("raw/github/pull_requests")
+                && p.to_string_lossy().contains("ingest_date="))
+    );
     assert!(objects.iter().any(|p| p.starts_with("state/github/acme")));
 
     // SQL straight over the bucket.
     let out = run_ok(with_s3_env(&mut flowlake(), port).args([
-        "sql", "--lake", "s3://metrics/team/lake", "--format", "csv",
-        "-e", "select count(*) as n from fct_pull_requests",
+        "sql",
+        "--lake",
+        "s3://metrics/team/lake",
+        "--format",
+        "csv",
+        "-e",
+        "select count(*) as n from fct_pull_requests",
     ]));
-    let n: u64 = String::from_utf8(out.stdout).unwrap().lines().nth(1).unwrap().parse().unwrap();
+    let n: u64 = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!(n > 1000);
 
     // Wrong keys: s3s-fs checks signatures, so this is a clear failure, not a silent success.

@@ -67,12 +67,18 @@ pub fn sorted_rows(path: &Path) -> Vec<String> {
     let batches: Vec<RecordBatch> = reader.map(|b| b.unwrap()).collect();
     let mut buf = Vec::new();
     {
-        let mut w = arrow::csv::WriterBuilder::new().with_header(false).build(&mut buf);
+        let mut w = arrow::csv::WriterBuilder::new()
+            .with_header(false)
+            .build(&mut buf);
         for b in &batches {
             w.write(b).unwrap();
         }
     }
-    let mut lines: Vec<String> = String::from_utf8(buf).unwrap().lines().map(str::to_string).collect();
+    let mut lines: Vec<String> = String::from_utf8(buf)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect();
     lines.sort();
     lines
 }
@@ -87,5 +93,9 @@ pub const MARTS: [&str; 6] = [
 ];
 
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
