@@ -155,6 +155,16 @@ def discover(sql_dir: Path) -> list[tuple[str, str, str]]:
     return [(n, layer(n), models[n]) for n in order]
 
 
+def arrow_table(con: duckdb.DuckDBPyConnection, sql: str) -> pa.Table:
+    """A query's result as a pyarrow Table, across DuckDB versions."""
+    result = con.sql(sql)
+    for method in ("to_arrow_table", "fetch_arrow_table", "arrow"):
+        if hasattr(result, method):
+            table = getattr(result, method)()
+            return table.read_all() if isinstance(table, pa.RecordBatchReader) else table
+    raise RuntimeError("this duckdb cannot return Arrow tables")
+
+
 def register_raw(con: duckdb.DuckDBPyConnection, lake: Path) -> None:
     for rel, columns in RAW_TABLES.items():
         cols = [("workspace", S), *columns, ("_run_id", S), ("_ingested_at", T)]
@@ -258,7 +268,7 @@ def main() -> int:
         # Like `flowlake build`: every model is computed once (staging and intermediate kept in
         # memory, marts materialized).
         con.execute(f"create table {name} as {translate(sql)}")
-        rows = con.execute(f"select count(*) from {name}").fetchone()[0]
+        rows = con.execute(f"select count(*) from {name}").fetchall()[0][0]
         timings.append({"model": name, "layer": lyr, "rows": rows,
                         "seconds": round(time.perf_counter() - t0, 4)})
     total = time.perf_counter() - started
@@ -274,7 +284,7 @@ def main() -> int:
             if not path.is_file():
                 problems.append(f"{model}: {path} not found (run `flowlake build` first)")
                 continue
-            duck = con.execute(f"select * from {model}").fetch_arrow_table()
+            duck = arrow_table(con, f"select * from {model}")
             found = compare(model, pq.read_table(path), duck)
             compared.append({"model": model, "rows": duck.num_rows, "equal": not found})
             problems.extend(found)

@@ -30,7 +30,8 @@ fn main() {
     let mut files = Vec::new();
     collect(&sql_dir, &sql_dir, &mut files);
     files.sort();
-    let mut code = String::from("/// `(path under sql/, contents)` of every model, sorted by path.\n");
+    let mut code =
+        String::from("/// `(path under sql/, contents)` of every model, sorted by path.\n");
     code.push_str("pub(crate) static EMBEDDED_SQL: &[(&str, &str)] = &[\n");
     for (rel, path) in &files {
         // Directories are watched too, so a new file triggers a rebuild.
@@ -39,9 +40,15 @@ fn main() {
         }
         println!("cargo:rerun-if-changed={}", path.display());
         let abs = path.canonicalize().expect("listed file exists");
-        writeln!(code, "    ({rel:?}, include_str!({:?})),", abs.display().to_string()).expect("write to string");
+        writeln!(
+            code,
+            "    ({rel:?}, include_str!({:?})),",
+            abs.display().to_string()
+        )
+        .expect("write to string");
     }
     code.push_str("];\n");
-    let out = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets it")).join("embedded_sql.rs");
+    let out =
+        PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets it")).join("embedded_sql.rs");
     std::fs::write(out, code).expect("write embedded_sql.rs");
 }

@@ -42,8 +42,10 @@ deployment_facts as (
         finished_at as event_at,
         'deployment' as fact,
         cast(null as double) as value_h,
-        caused_incident,
-        is_rework
+        -- 0/1 flags rather than booleans: DataFusion 55 disagrees with itself about the
+        -- nullability of a boolean derived through the views (an internal error at execution).
+        case when caused_incident then 1 else 0 end as is_failed,
+        case when is_rework then 1 else 0 end as is_rework
     from deployments
     where is_success
 ),
@@ -56,8 +58,8 @@ lead_time_facts as (
         p.deployed_at as event_at,
         'lead_time' as fact,
         p.lead_time_h as value_h,
-        false as caused_incident,
-        false as is_rework
+        0 as is_failed,
+        0 as is_rework
     from pull_requests as p
     inner join deployments as d
         on d.deployment_key = p.deployment_key
@@ -73,8 +75,8 @@ recovery_facts as (
         resolved_at as event_at,
         'recovery' as fact,
         restore_time_h as value_h,
-        false as caused_incident,
-        false as is_rework
+        0 as is_failed,
+        0 as is_rework
     from incidents
     where restore_time_h is not null
 ),
@@ -88,14 +90,14 @@ facts as (
 ),
 
 scoped as (
-    select workspace, 'org' as scope_type, workspace as scope, event_at, fact, value_h, caused_incident, is_rework
+    select workspace, 'org' as scope_type, workspace as scope, event_at, fact, value_h, is_failed, is_rework
     from facts
     union all
-    select workspace, 'team' as scope_type, team as scope, event_at, fact, value_h, caused_incident, is_rework
+    select workspace, 'team' as scope_type, team as scope, event_at, fact, value_h, is_failed, is_rework
     from facts
     where team is not null
     union all
-    select workspace, 'repo' as scope_type, repo as scope, event_at, fact, value_h, caused_incident, is_rework
+    select workspace, 'repo' as scope_type, repo as scope, event_at, fact, value_h, is_failed, is_rework
     from facts
     where repo is not null
 ),
@@ -121,8 +123,8 @@ aggregated as (
         scope,
         cast(sum(case when fact = 'deployment' then 1 else 0 end) as bigint) as deployments,
         count(distinct case when fact = 'deployment' then cast(event_at as date) end) as deployment_days,
-        cast(sum(case when fact = 'deployment' and caused_incident then 1 else 0 end) as bigint) as failed_deployments,
-        cast(sum(case when fact = 'deployment' and is_rework then 1 else 0 end) as bigint) as rework_deployments,
+        cast(sum(case when fact = 'deployment' then is_failed else 0 end) as bigint) as failed_deployments,
+        cast(sum(case when fact = 'deployment' then is_rework else 0 end) as bigint) as rework_deployments,
         count(case when fact = 'lead_time' then value_h end) as lead_time_prs,
         percentile_cont(0.5) within group (order by case when fact = 'lead_time' then value_h end) as lead_time_p50_h,
         percentile_cont(0.75) within group (order by case when fact = 'lead_time' then value_h end) as lead_time_p75_h,

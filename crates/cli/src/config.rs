@@ -46,6 +46,12 @@ pub struct GithubSection {
     /// The environment variable holding the token.
     #[serde(default = "default_token_env")]
     pub token_env: String,
+    /// GitHub App id (instead of a token).
+    pub app_id: Option<u64>,
+    /// The App's installation on the org.
+    pub installation_id: Option<u64>,
+    /// Path to the App's private key (PEM).
+    pub app_private_key_path: Option<PathBuf>,
     /// Repos to ingest; empty = all.
     #[serde(default)]
     pub repos: Vec<String>,

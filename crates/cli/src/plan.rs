@@ -2,7 +2,7 @@
 
 use anyhow::{Context, Result, bail};
 use chrono::NaiveDate;
-use flowlake_github::{GithubConfig, Secret};
+use flowlake_github::{Auth, GithubConfig, Secret};
 use flowlake_lake::{Lake, LakeOptions};
 use flowlake_marts::MartsConfig;
 
@@ -80,17 +80,51 @@ pub fn github(flags: &GithubFlags, cfg: &Config) -> Result<GithubConfig> {
     let Some(org) = org else {
         bail!("no GitHub org: pass --org or set [github] org in flowlake.toml");
     };
-    let token_env = section
-        .as_ref()
-        .map(|s| s.token_env.clone())
-        .unwrap_or_else(|| "GITHUB_TOKEN".into());
-    let token = std::env::var(&token_env).unwrap_or_default();
-    if token.trim().is_empty() {
-        bail!(
-            "no GitHub token: export {token_env} (a personal access token or an installation token with read access to {org})"
-        );
-    }
-    let mut g = GithubConfig::new(org, Secret::new(token.trim()));
+    let app = section.as_ref().and_then(|s| {
+        s.app_id
+            .map(|id| (id, s.installation_id, s.app_private_key_path.clone()))
+    });
+    let mut g = match app {
+        Some((app_id, installation_id, key_path)) => {
+            let Some(installation_id) = installation_id else {
+                bail!(
+                    "[github] app_id is set but installation_id is not: set the App's installation id on {org}"
+                );
+            };
+            let Some(key_path) = key_path else {
+                bail!(
+                    "[github] app_id is set but app_private_key_path is not: point it at the App's .pem key"
+                );
+            };
+            let pem = std::fs::read_to_string(&key_path).with_context(|| {
+                format!(
+                    "[github] app_private_key_path: cannot read {}",
+                    key_path.display()
+                )
+            })?;
+            GithubConfig {
+                auth: Auth::App {
+                    app_id,
+                    installation_id,
+                    private_key_pem: Secret::new(pem),
+                },
+                ..GithubConfig::new(org, Secret::default())
+            }
+        }
+        None => {
+            let token_env = section
+                .as_ref()
+                .map(|s| s.token_env.clone())
+                .unwrap_or_else(|| "GITHUB_TOKEN".into());
+            let token = std::env::var(&token_env).unwrap_or_default();
+            if token.trim().is_empty() {
+                bail!(
+                    "no GitHub token: export {token_env} (a personal access token or an installation token with read access to {org}), or configure a GitHub App in [github]"
+                );
+            }
+            GithubConfig::new(org, Secret::new(token.trim()))
+        }
+    };
     if let Some(s) = &section {
         g.base_url = s.base_url.clone();
         g.repos = s.repos.clone();

@@ -33,6 +33,16 @@ impl fmt::Debug for Secret {
 pub enum Auth {
     /// A personal access token or an installation token obtained elsewhere.
     Token(Secret),
+    /// A GitHub App: its RS256 key signs a JWT that buys hour-long installation tokens, which
+    /// octocrab renews as they expire.
+    App {
+        /// The App's id.
+        app_id: u64,
+        /// The installation on the org.
+        installation_id: u64,
+        /// The App's private key, PEM.
+        private_key_pem: Secret,
+    },
 }
 
 /// What the GitHub connector fetches and how.

@@ -12,6 +12,17 @@ pub enum Error {
         /// The endpoint that refused it.
         endpoint: String,
     },
+    /// A GitHub App could not get an installation token.
+    #[error(
+        "GitHub refused the App's installation token ({status}: {message}): check [github] \
+         app_id, installation_id and the key in app_private_key_path"
+    )]
+    AppAuth {
+        /// HTTP status.
+        status: u16,
+        /// GitHub's message.
+        message: String,
+    },
     /// The token lacks a permission (a 403 that is not a rate limit).
     #[error("GitHub denied {endpoint} (403: {message}): give the token read access to it")]
     Forbidden {

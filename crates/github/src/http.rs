@@ -70,6 +70,7 @@ pub struct RestPage {
 
 /// The HTTP client.
 pub struct Client {
+    origin: String,
     octo: Octocrab,
     graphql_url: String,
     base_url: String,
@@ -100,26 +101,59 @@ impl Client {
                 reason: format!("`{base}` needs a scheme and host, e.g. https://api.github.com"),
             });
         }
-        let Auth::Token(token) = &cfg.auth;
-        if token.is_empty() {
-            return Err(Error::Config {
-                setting: "token",
-                reason: "no token: export GITHUB_TOKEN (or the variable [github] token_env names)"
-                    .into(),
-            });
-        }
-        let octo = Octocrab::builder()
-            .base_uri(uri)
+        // Octocrab gets only scheme and host: it sends an App's installation token only with
+        // requests whose URI has no authority, and it would prefix a base path onto GHE's
+        // `/api/graphql`. Requests therefore go out as full paths relative to this origin.
+        let origin: http::Uri = format!(
+            "{}://{}",
+            uri.scheme_str().unwrap_or("https"),
+            uri.authority().map(|a| a.as_str()).unwrap_or_default()
+        )
+        .parse()
+        .map_err(|_| Error::Config {
+            setting: "base_url",
+            reason: format!("`{base}` has no usable host"),
+        })?;
+        let builder = Octocrab::builder()
+            .base_uri(origin.clone())
             .map_err(Error::Client)?
-            .personal_token(token.expose().to_string())
             // Retries, rate limits and backoff are ours: octocrab's would hide them from the
             // request counts and could not tell a truncated body from a good one.
             .add_retry_config(octocrab::service::middleware::retry::RetryConfig::None)
             .set_connect_timeout(Some(Duration::from_secs(10)))
-            .set_read_timeout(Some(Duration::from_secs(60)))
-            .build()
-            .map_err(Error::Client)?;
+            .set_read_timeout(Some(Duration::from_secs(60)));
+        let octo = match &cfg.auth {
+            Auth::Token(token) => {
+                if token.is_empty() {
+                    return Err(Error::Config {
+                        setting: "token",
+                        reason: "no token: export GITHUB_TOKEN (or the variable [github] token_env names)".into(),
+                    });
+                }
+                builder
+                    .personal_token(token.expose().to_string())
+                    .build()
+                    .map_err(Error::Client)?
+            }
+            Auth::App {
+                app_id,
+                installation_id,
+                private_key_pem,
+            } => {
+                let app = builder
+                    .app_from_rsa_pem(octocrab::models::AppId(*app_id), private_key_pem.expose())
+                    .map_err(|_| Error::Config {
+                        setting: "app_private_key_path",
+                        reason: "the GitHub App key is not an RSA private key in PEM form; download a new one from the App's settings".into(),
+                    })?
+                    .build()
+                    .map_err(Error::Client)?;
+                app.installation(octocrab::models::InstallationId(*installation_id))
+                    .map_err(Error::Client)?
+            }
+        };
         Ok(Client {
+            origin: origin.to_string().trim_end_matches('/').to_string(),
             octo,
             graphql_url: cfg.graphql_url(),
             base_url: base,
@@ -246,12 +280,26 @@ impl Client {
     }
 
     async fn once(&self, endpoint: &str, body: Option<&Value>, url: &str) -> Result<Verdict> {
+        let target = match url.strip_prefix(&self.origin) {
+            Some(rest) if rest.starts_with('/') => rest,
+            _ => url,
+        };
         let sent = match body {
-            Some(b) => self.octo._post(url, Some(b)).await,
-            None => self.octo._get(url).await,
+            Some(b) => self.octo._post(target, Some(b)).await,
+            None => self.octo._get(target).await,
         };
         let response = match sent {
             Ok(r) => r,
+            // Octocrab itself asks for the installation token of a GitHub App; a refusal
+            // there is an auth failure, not a fault to retry.
+            Err(octocrab::Error::GitHub { source, .. })
+                if matches!(source.status_code.as_u16(), 401 | 403 | 404) =>
+            {
+                return Err(Error::AppAuth {
+                    status: source.status_code.as_u16(),
+                    message: source.message.clone(),
+                });
+            }
             Err(e) => {
                 return Ok(Verdict::Retry(
                     format!("transport: {}", redact(&e.to_string())),

@@ -114,7 +114,12 @@ impl MartsConfig {
     /// They are ordinary memory tables: a golden test may `update flowlake_config set …`.
     pub fn register(&self, ctx: &SessionContext) -> Result<()> {
         register_mem(ctx, CONFIG_TABLE, Self::schema(), vec![self.to_batch()])?;
-        register_mem(ctx, TEAMS_TABLE, Self::teams_schema(), vec![self.teams_batch()])?;
+        register_mem(
+            ctx,
+            TEAMS_TABLE,
+            Self::teams_schema(),
+            vec![self.teams_batch()],
+        )?;
         Ok(())
     }
 }
@@ -131,7 +136,10 @@ pub(crate) fn register_mem(
         ctx.register_table(name, Arc::new(table))?;
         Ok(())
     };
-    register().map_err(|source| Error::Register { table: name.to_string(), source })
+    register().map_err(|source| Error::Register {
+        table: name.to_string(),
+        source,
+    })
 }
 
 #[cfg(test)]
@@ -141,7 +149,9 @@ mod tests {
     #[test]
     fn batches_have_one_config_row_and_every_team() {
         let mut config = MartsConfig::default();
-        config.teams.push(("repo".into(), "acme/api".into(), "platform".into()));
+        config
+            .teams
+            .push(("repo".into(), "acme/api".into(), "platform".into()));
         assert_eq!(config.to_batch().num_rows(), 1);
         assert_eq!(config.teams_batch().num_rows(), 1);
     }

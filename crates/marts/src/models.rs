@@ -39,7 +39,10 @@ impl Layer {
             Some(Layer::Staging)
         } else if name.starts_with("int_") {
             Some(Layer::Intermediate)
-        } else if ["fct_", "dim_", "mart_"].iter().any(|p| name.starts_with(p)) {
+        } else if ["fct_", "dim_", "mart_"]
+            .iter()
+            .any(|p| name.starts_with(p))
+        {
             Some(Layer::Mart)
         } else {
             None
@@ -71,7 +74,11 @@ pub struct Models {
 impl Models {
     /// The models embedded at compile time from the repository's `sql/` folder.
     pub fn embedded() -> Result<Models> {
-        Models::from_files(embedded::EMBEDDED_SQL.iter().map(|(p, s)| (p.to_string(), s.to_string())))
+        Models::from_files(
+            embedded::EMBEDDED_SQL
+                .iter()
+                .map(|(p, s)| (p.to_string(), s.to_string())),
+        )
     }
 
     /// The models of a folder on disk (searched recursively for `*.sql`).
@@ -82,9 +89,15 @@ impl Models {
         files.sort();
         let mut loaded = Vec::with_capacity(files.len());
         for path in files {
-            let sql = std::fs::read_to_string(&path)
-                .map_err(|source| Error::ReadSql { path: path.clone(), source })?;
-            let rel = path.strip_prefix(dir).unwrap_or(&path).to_string_lossy().replace('\\', "/");
+            let sql = std::fs::read_to_string(&path).map_err(|source| Error::ReadSql {
+                path: path.clone(),
+                source,
+            })?;
+            let rel = path
+                .strip_prefix(dir)
+                .unwrap_or(&path)
+                .to_string_lossy()
+                .replace('\\', "/");
             loaded.push((rel, sql));
         }
         Models::from_files(loaded)
@@ -104,9 +117,22 @@ impl Models {
             })?;
             let reads = referenced_tables(&name, &sql)?;
             if let Some(first) = by_name.get(&name) {
-                return Err(Error::DuplicateModel { model: name, first: first.path.clone(), second: path });
+                return Err(Error::DuplicateModel {
+                    model: name,
+                    first: first.path.clone(),
+                    second: path,
+                });
             }
-            by_name.insert(name.clone(), Model { name, layer, path, sql, reads });
+            by_name.insert(
+                name.clone(),
+                Model {
+                    name,
+                    layer,
+                    path,
+                    sql,
+                    reads,
+                },
+            );
         }
         let ordered = topo_sort(by_name)?;
         Ok(Models { ordered })
@@ -130,9 +156,15 @@ impl Models {
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
-    let entries = std::fs::read_dir(dir).map_err(|source| Error::ReadSql { path: dir.to_path_buf(), source })?;
+    let entries = std::fs::read_dir(dir).map_err(|source| Error::ReadSql {
+        path: dir.to_path_buf(),
+        source,
+    })?;
     for entry in entries {
-        let entry = entry.map_err(|source| Error::ReadSql { path: dir.to_path_buf(), source })?;
+        let entry = entry.map_err(|source| Error::ReadSql {
+            path: dir.to_path_buf(),
+            source,
+        })?;
         let path = entry.path();
         if path.is_dir() {
             walk(&path, out)?;
@@ -148,13 +180,19 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
 /// CTE names are collected over the whole file and not per scope: a model that names a CTE
 /// like a real table would hide that dependency, so don't.
 pub fn referenced_tables(model: &str, sql: &str) -> Result<Vec<String>> {
-    let statements = Parser::parse_sql(&GenericDialect {}, sql)
-        .map_err(|source| Error::Sql { model: model.to_string(), source })?;
+    let statements = Parser::parse_sql(&GenericDialect {}, sql).map_err(|source| Error::Sql {
+        model: model.to_string(),
+        source,
+    })?;
     let [statement] = statements.as_slice() else {
-        return Err(Error::NotAQuery { model: model.to_string() });
+        return Err(Error::NotAQuery {
+            model: model.to_string(),
+        });
     };
     if !matches!(statement, Statement::Query(_)) {
-        return Err(Error::NotAQuery { model: model.to_string() });
+        return Err(Error::NotAQuery {
+            model: model.to_string(),
+        });
     }
     #[derive(Default)]
     struct Refs {
@@ -191,12 +229,18 @@ fn topo_sort(by_name: BTreeMap<String, Model>) -> Result<Vec<Model>> {
     for model in by_name.values() {
         for table in &model.reads {
             if !is_source_table(table) && !by_name.contains_key(table) {
-                return Err(Error::UnknownTable { model: model.name.clone(), table: table.clone() });
+                return Err(Error::UnknownTable {
+                    model: model.name.clone(),
+                    table: table.clone(),
+                });
             }
         }
     }
     // Depth-first, visiting models in (layer, name) order so the result is stable.
-    let mut keys: Vec<(Layer, String)> = by_name.values().map(|m| (m.layer, m.name.clone())).collect();
+    let mut keys: Vec<(Layer, String)> = by_name
+        .values()
+        .map(|m| (m.layer, m.name.clone()))
+        .collect();
     keys.sort();
     #[derive(Clone, Copy, PartialEq)]
     enum Mark {
@@ -223,8 +267,7 @@ fn topo_sort(by_name: BTreeMap<String, Model>) -> Result<Vec<Model>> {
         marks.insert(name.to_string(), Mark::Visiting);
         stack.push(name.to_string());
         let model = &by_name[name];
-        let mut deps: Vec<&Model> =
-            model.reads.iter().filter_map(|t| by_name.get(t)).collect();
+        let mut deps: Vec<&Model> = model.reads.iter().filter_map(|t| by_name.get(t)).collect();
         deps.sort_by(|a, b| (a.layer, &a.name).cmp(&(b.layer, &b.name)));
         for dep in deps {
             visit(&dep.name, by_name, marks, stack, out)?;
@@ -241,7 +284,10 @@ fn topo_sort(by_name: BTreeMap<String, Model>) -> Result<Vec<Model>> {
         visit(name, &by_name, &mut marks, &mut stack, &mut order)?;
     }
     let mut by_name = by_name;
-    Ok(order.into_iter().map(|n| by_name.remove(&n).expect("visited names exist")).collect())
+    Ok(order
+        .into_iter()
+        .map(|n| by_name.remove(&n).expect("visited names exist"))
+        .collect())
 }
 
 #[cfg(test)]
@@ -249,7 +295,9 @@ mod tests {
     use super::*;
 
     fn files(list: &[(&str, &str)]) -> Vec<(String, String)> {
-        list.iter().map(|(p, s)| (p.to_string(), s.to_string())).collect()
+        list.iter()
+            .map(|(p, s)| (p.to_string(), s.to_string()))
+            .collect()
     }
 
     #[test]
@@ -281,7 +329,10 @@ mod tests {
             ("int_b.sql", "select * from int_a"),
         ]))
         .unwrap_err();
-        assert!(matches!(&err, Error::Cycle { models } if models.len() == 3), "{err}");
+        assert!(
+            matches!(&err, Error::Cycle { models } if models.len() == 3),
+            "{err}"
+        );
         let err = Models::from_files(files(&[("int_a.sql", "select * from nowhere")])).unwrap_err();
         assert!(matches!(err, Error::UnknownTable { .. }));
     }

@@ -251,8 +251,14 @@ mod tests {
     #[test]
     fn names_follow_the_folder() {
         for t in RAW_TABLES {
-            assert_eq!(t.name, format!("raw_{}", t.rel["raw/".len()..].replace('/', "_")));
-            assert_eq!(t.table_schema().fields().len(), t.file_schema().fields().len() + 1);
+            assert_eq!(
+                t.name,
+                format!("raw_{}", t.rel["raw/".len()..].replace('/', "_"))
+            );
+            assert_eq!(
+                t.table_schema().fields().len(),
+                t.file_schema().fields().len() + 1
+            );
         }
     }
 }

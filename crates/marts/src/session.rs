@@ -5,16 +5,18 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use arrow::record_batch::RecordBatch;
-use datafusion::datasource::file_format::parquet::ParquetFormat;
-use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
 use datafusion::datasource::MemTable;
+use datafusion::datasource::file_format::parquet::ParquetFormat;
+use datafusion::datasource::listing::{
+    ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
+};
 use datafusion::error::DataFusionError;
 use datafusion::execution::context::SessionConfig;
 use datafusion::physical_plan::collect_partitioned;
 use datafusion::prelude::{ParquetReadOptions, SessionContext};
 use flowlake_lake::Lake;
 
-use crate::config::{register_mem, MartsConfig};
+use crate::config::{MartsConfig, register_mem};
 use crate::error::{Error, Result};
 use crate::models::{Layer, Model, Models};
 use crate::raw::{PARTITION_COLUMN, RAW_TABLES, RawTable};
@@ -55,7 +57,10 @@ fn register_listing(ctx: &SessionContext, lake: &Lake, table: &RawTable) -> Resu
         let url = ListingTableUrl::parse(lake.table_url(table.rel))?;
         let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
             .with_file_extension(".parquet")
-            .with_table_partition_cols(vec![(PARTITION_COLUMN.to_string(), arrow::datatypes::DataType::Utf8)]);
+            .with_table_partition_cols(vec![(
+                PARTITION_COLUMN.to_string(),
+                arrow::datatypes::DataType::Utf8,
+            )]);
         let config = ListingTableConfig::new(url)
             .with_listing_options(options)
             .with_schema(table.file_schema());
@@ -63,15 +68,22 @@ fn register_listing(ctx: &SessionContext, lake: &Lake, table: &RawTable) -> Resu
         ctx.register_table(table.name, Arc::new(ListingTable::try_new(config)?))?;
         Ok(())
     };
-    register().map_err(|source| Error::Register { table: table.name.to_string(), source })
+    register().map_err(|source| Error::Register {
+        table: table.name.to_string(),
+        source,
+    })
 }
 
 /// Register one model as a view (a logical plan, evaluated by whoever reads it).
 pub async fn register_view(ctx: &SessionContext, model: &Model) -> Result<()> {
-    let wrap = |source: DataFusionError| Error::Model { model: model.name.clone(), source };
+    let wrap = |source: DataFusionError| Error::Model {
+        model: model.name.clone(),
+        source,
+    };
     let df = ctx.sql(&model.sql).await.map_err(wrap)?;
     ctx.deregister_table(&model.name).map_err(wrap)?;
-    ctx.register_table(&model.name, df.into_view()).map_err(wrap)?;
+    ctx.register_table(&model.name, df.into_view())
+        .map_err(wrap)?;
     Ok(())
 }
 
@@ -135,7 +147,11 @@ pub fn mart_path(model: &str) -> String {
 impl Marts {
     /// Marts over `lake` with the models embedded at compile time.
     pub fn new(lake: Lake, config: MartsConfig) -> Result<Marts> {
-        Ok(Marts { lake, config, models: Models::embedded()? })
+        Ok(Marts {
+            lake,
+            config,
+            models: Models::embedded()?,
+        })
     }
 
     /// Use other models (e.g. `Models::from_dir("sql")` for `--sql-dir`).
@@ -167,16 +183,22 @@ impl Marts {
         let mut report = BuildReport::default();
         for (i, model) in self.models.ordered().iter().enumerate() {
             let model_started = Instant::now();
-            let wrap = |source: DataFusionError| Error::Model { model: model.name.clone(), source };
+            let wrap = |source: DataFusionError| Error::Model {
+                model: model.name.clone(),
+                source,
+            };
             let df = ctx.sql(&model.sql).await.map_err(wrap)?;
             let plan = df.create_physical_plan().await.map_err(wrap)?;
             let schema = plan.schema();
-            let partitions = collect_partitioned(plan, ctx.task_ctx()).await.map_err(wrap)?;
+            let partitions = collect_partitioned(plan, ctx.task_ctx())
+                .await
+                .map_err(wrap)?;
             let rows = partitions.iter().flatten().map(RecordBatch::num_rows).sum();
             let path = match model.layer {
                 Layer::Staging | Layer::Intermediate => {
                     let table = MemTable::try_new(schema, partitions).map_err(wrap)?;
-                    ctx.register_table(&model.name, Arc::new(table)).map_err(wrap)?;
+                    ctx.register_table(&model.name, Arc::new(table))
+                        .map_err(wrap)?;
                     None
                 }
                 Layer::Mart => {
@@ -185,7 +207,11 @@ impl Marts {
                     self.lake
                         .put_parquet(&path, &batches, schema)
                         .await
-                        .map_err(|source| Error::Materialize { model: model.name.clone(), path: path.clone(), source })?;
+                        .map_err(|source| Error::Materialize {
+                            model: model.name.clone(),
+                            path: path.clone(),
+                            source,
+                        })?;
                     register_mart(&ctx, &self.lake, &model.name).await?;
                     Some(path)
                 }
@@ -212,7 +238,10 @@ impl Marts {
         self.config.register(&ctx)?;
         for model in self.models.ordered() {
             if model.layer == Layer::Mart
-                && self.lake.exists_prefix(&format!("marts/{}", model.name)).await?
+                && self
+                    .lake
+                    .exists_prefix(&format!("marts/{}", model.name))
+                    .await?
             {
                 register_mart(&ctx, &self.lake, &model.name).await?;
             } else {
@@ -224,15 +253,22 @@ impl Marts {
 }
 
 async fn register_mart(ctx: &SessionContext, lake: &Lake, name: &str) -> Result<()> {
-    let wrap = |source: DataFusionError| Error::Register { table: name.to_string(), source };
+    let wrap = |source: DataFusionError| Error::Register {
+        table: name.to_string(),
+        source,
+    };
     let url = lake.table_url(&format!("marts/{name}"));
     ctx.deregister_table(name).map_err(wrap)?;
-    ctx.register_parquet(name, &url, ParquetReadOptions::default()).await.map_err(wrap)?;
+    ctx.register_parquet(name, &url, ParquetReadOptions::default())
+        .await
+        .map_err(wrap)?;
     Ok(())
 }
 
 /// A session for `flowlake sql` over `lake` with the default configuration and the embedded
 /// models: every raw table, staging/intermediate view and mart.
 pub async fn session_for_query(lake: &Lake) -> Result<SessionContext> {
-    Marts::new(lake.clone(), MartsConfig::default())?.query_session().await
+    Marts::new(lake.clone(), MartsConfig::default())?
+        .query_session()
+        .await
 }

@@ -121,6 +121,10 @@ pub struct SimConfig {
     pub rate_limit_per_hour: u32,
     /// Length of the rate-limit window in seconds (default 3,600).
     pub rate_limit_window_secs: u64,
+    /// The GitHub App id whose JWTs may mint installation tokens (default 1001).
+    pub app_id: u64,
+    /// The App's one installation (default 2002).
+    pub installation_id: u64,
 }
 
 impl Default for SimConfig {
@@ -145,6 +149,8 @@ impl SimConfig {
             clock_start: None,
             rate_limit_per_hour: 5_000,
             rate_limit_window_secs: 3_600,
+            app_id: 1001,
+            installation_id: 2002,
         }
     }
 

@@ -122,6 +122,7 @@ pub(crate) struct AppState {
     stats: Mutex<Stats>,
     budgets: Mutex<[Budget; 2]>,
     fault_rng: Mutex<StdRng>,
+    installation_tokens: Mutex<Vec<String>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -140,6 +141,7 @@ impl AppState {
         AppState {
             clock: Mutex::new(config.initial_clock()),
             fault_rng: Mutex::new(rng_for(config.seed, &[0xfa017])),
+            installation_tokens: Mutex::new(Vec::new()),
             config,
             org,
             stats: Mutex::new(Stats::default()),
@@ -174,7 +176,10 @@ impl AppState {
             .strip_prefix("Bearer ")
             .or_else(|| v.strip_prefix("bearer "))
             .or_else(|| v.strip_prefix("token "));
-        token.is_some_and(|t| t.trim() == self.config.token)
+        token.is_some_and(|t| {
+            let t = t.trim();
+            t == self.config.token || lock(&self.installation_tokens).iter().any(|x| x == t)
+        })
     }
 
     /// Reads (and rolls over) a budget; with `charge`, spends `cost` if it fits.
@@ -609,6 +614,58 @@ async fn sim_reset_stats(State(s): State<AppStateRef>) -> Response {
     StatusCode::NO_CONTENT.into_response()
 }
 
+/// `POST /app/installations/{id}/access_tokens`: a GitHub App's JWT (RS256, `iss` = the app
+/// id) buys a one-hour installation token. The signature is not checked: the simulator tests
+/// the client's flow, not RSA.
+async fn installation_token(
+    State(s): State<AppStateRef>,
+    Path(id): Path<u64>,
+    headers: HeaderMap,
+) -> Response {
+    let jwt = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().strip_prefix("Bearer "))
+        .unwrap_or("");
+    let claims = jwt
+        .split('.')
+        .nth(1)
+        .map(|p| p.replace('-', "+").replace('_', "/"))
+        .and_then(|p| crate::util::b64_decode(&p))
+        .and_then(|b| serde_json::from_slice::<Value>(&b).ok());
+    let iss = claims.as_ref().and_then(|c| match c.get("iss") {
+        Some(Value::String(x)) => x.parse::<u64>().ok(),
+        Some(v) => v.as_u64(),
+        None => None,
+    });
+    if jwt.split('.').count() != 3 || iss != Some(s.config.app_id) {
+        let body =
+            json!({"message": "A JSON web token could not be decoded", "documentation_url": DOCS});
+        return (StatusCode::UNAUTHORIZED, axum::Json(body)).into_response();
+    }
+    if id != s.config.installation_id {
+        return (
+            StatusCode::NOT_FOUND,
+            axum::Json(json!({"message": "Not Found", "documentation_url": DOCS})),
+        )
+            .into_response();
+    }
+    let token = {
+        let mut tokens = lock(&s.installation_tokens);
+        let t = format!("ghs_sim{:08}", tokens.len() + 1);
+        tokens.push(t.clone());
+        t
+    };
+    let expires = Utc::now() + chrono::Duration::hours(1);
+    let body = json!({
+        "token": token,
+        "expires_at": expires.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "permissions": {"contents": "read", "pull_requests": "read", "deployments": "read", "issues": "read", "actions": "read"},
+        "repository_selection": "all",
+    });
+    (StatusCode::CREATED, axum::Json(body)).into_response()
+}
+
 async fn sim_now(State(s): State<AppStateRef>) -> Response {
     axum::Json(json!({ "now": iso(s.now()) })).into_response()
 }
@@ -651,6 +708,10 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route("/api/graphql", post(graphql));
     for prefix in ["", "/api/v3"] {
         app = app
+            .route(
+                &format!("{prefix}/app/installations/{{id}}/access_tokens"),
+                post(installation_token),
+            )
             .route(&format!("{prefix}/orgs/{{org}}/repos"), get(org_repos))
             .route(
                 &format!("{prefix}/repos/{{owner}}/{{repo}}/actions/runs"),

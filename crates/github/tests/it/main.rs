@@ -12,6 +12,7 @@
 //! - `errors`: runs that fail (401, 404, a failure after good pages) and what they leave
 //!   behind, including that no token reaches any written file.
 
+mod app_auth;
 mod common;
 mod errors;
 mod faults;

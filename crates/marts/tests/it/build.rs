@@ -17,7 +17,8 @@ pub async fn loaded_fixture_session() -> SessionContext {
     let sql = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../sql");
     let models = Models::from_dir(&sql).unwrap();
     let ctx = crate::slt::session(&models).await.unwrap();
-    let records = sqllogictest::parse_file::<DefaultColumnType>(sql.join("tests/fixtures.slt")).unwrap();
+    let records =
+        sqllogictest::parse_file::<DefaultColumnType>(sql.join("tests/fixtures.slt")).unwrap();
     for record in records {
         if let Record::Statement { sql, .. } = record {
             ctx.sql(&sql).await.unwrap().collect().await.unwrap();
@@ -29,7 +30,11 @@ pub async fn loaded_fixture_session() -> SessionContext {
 async fn write_raw(ctx: &SessionContext, lake: &Lake) {
     for table in RAW_TABLES {
         let schema = table.file_schema();
-        let columns: Vec<String> = schema.fields().iter().map(|f| format!("\"{}\"", f.name())).collect();
+        let columns: Vec<String> = schema
+            .fields()
+            .iter()
+            .map(|f| format!("\"{}\"", f.name()))
+            .collect();
         let sql = format!("select {} from {}", columns.join(", "), table.name);
         let batches = ctx.sql(&sql).await.unwrap().collect().await.unwrap();
         if batches.iter().map(RecordBatch::num_rows).sum::<usize>() == 0 {
@@ -53,9 +58,27 @@ const DORA: &str = "select grain, period_start, scope_type, scope, deployments, 
 async fn build_and_compare(lake: Lake) {
     let fixtures = loaded_fixture_session().await;
     write_raw(&fixtures, &lake).await;
-    let marts = Marts::new(lake.clone(), MartsConfig { target_partitions: 4, ..MartsConfig::default() }).unwrap();
+    let teams = [
+        ("repo", "acme/api", "platform"),
+        ("person", "alice", "platform"),
+        ("person", "bob", "platform"),
+        ("person", "dave", "web"),
+    ];
+    let config = MartsConfig {
+        target_partitions: 4,
+        // The same seed rows as `sql/tests/fixtures.slt` inserts.
+        teams: teams
+            .iter()
+            .map(|(k, n, t)| (k.to_string(), n.to_string(), t.to_string()))
+            .collect(),
+        ..MartsConfig::default()
+    };
+    let marts = Marts::new(lake.clone(), config).unwrap();
     let mut seen = Vec::new();
-    let report = marts.build(|model, done, total| seen.push((model.to_string(), done, total))).await.unwrap();
+    let report = marts
+        .build(|model, done, total| seen.push((model.to_string(), done, total)))
+        .await
+        .unwrap();
     assert_eq!(seen.len(), marts.models().ordered().len());
     assert_eq!(seen.last().unwrap().1, seen.last().unwrap().2);
     let dora = report.model("mart_dora").unwrap();
@@ -63,8 +86,14 @@ async fn build_and_compare(lake: Lake) {
     assert!(dora.rows > 0);
 
     // The Parquet object is there and reads back on its own.
-    let batches = lake.read_parquet("marts/mart_dora/data.parquet").await.unwrap();
-    assert_eq!(batches.iter().map(RecordBatch::num_rows).sum::<usize>(), dora.rows);
+    let batches = lake
+        .read_parquet("marts/mart_dora/data.parquet")
+        .await
+        .unwrap();
+    assert_eq!(
+        batches.iter().map(RecordBatch::num_rows).sum::<usize>(),
+        dora.rows
+    );
 
     // `flowlake sql`'s session reads the built marts and agrees with the golden views.
     let query = session_for_query(&lake).await.unwrap();
@@ -72,7 +101,11 @@ async fn build_and_compare(lake: Lake) {
     let prs = "select pr_key, deployment_key, cycle_time_h, lead_time_h from fct_pull_requests order by pr_key";
     assert_eq!(sorted(&query, prs).await, sorted(&fixtures, prs).await);
     // Staging views over the raw Parquet files see the Hive partition column.
-    let partitions = sorted(&query, "select distinct ingest_date from raw_github_pull_requests").await;
+    let partitions = sorted(
+        &query,
+        "select distinct ingest_date from raw_github_pull_requests",
+    )
+    .await;
     assert!(partitions.contains("2024-03-13"), "{partitions}");
 }
 
@@ -92,10 +125,20 @@ async fn builds_marts_into_a_memory_lake() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_empty_lake_builds_empty_marts() {
     let lake = Lake::open("memory://").unwrap();
-    let report = Marts::new(lake.clone(), MartsConfig::default()).unwrap().build(|_, _, _| {}).await.unwrap();
+    let report = Marts::new(lake.clone(), MartsConfig::default())
+        .unwrap()
+        .build(|_, _, _| {})
+        .await
+        .unwrap();
     assert!(report.models.iter().all(|m| m.rows == 0), "{report:?}");
     let ctx = session_for_query(&lake).await.unwrap();
-    assert_eq!(sorted(&ctx, "select count(*) as n from mart_dora").await.matches(" 0 ").count(), 1);
+    assert_eq!(
+        sorted(&ctx, "select count(*) as n from mart_dora")
+            .await
+            .matches(" 0 ")
+            .count(),
+        1
+    );
 }
 
 /// Not a check: writes the fixtures as a raw zone and builds its marts into the folder named
@@ -109,5 +152,9 @@ async fn write_fixture_lake() {
     };
     let lake = Lake::open(&path).unwrap();
     write_raw(&loaded_fixture_session().await, &lake).await;
-    Marts::new(lake, MartsConfig::default()).unwrap().build(|_, _, _| {}).await.unwrap();
+    Marts::new(lake, MartsConfig::default())
+        .unwrap()
+        .build(|_, _, _| {})
+        .await
+        .unwrap();
 }

@@ -13,8 +13,18 @@ fn raw_schemas_match_the_model() {
             .iter()
             .find(|t| t.rel == entity.dir().trim_end_matches('/'))
             .unwrap_or_else(|| panic!("no raw table for {}", entity.dir()));
-        let ours: Vec<_> = table.file_schema().fields().iter().map(|f| (f.name().clone(), f.data_type().clone())).collect();
-        let theirs: Vec<_> = entity.schema().fields().iter().map(|f| (f.name().clone(), f.data_type().clone())).collect();
+        let ours: Vec<_> = table
+            .file_schema()
+            .fields()
+            .iter()
+            .map(|f| (f.name().clone(), f.data_type().clone()))
+            .collect();
+        let theirs: Vec<_> = entity
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| (f.name().clone(), f.data_type().clone()))
+            .collect();
         assert_eq!(ours, theirs, "{}", table.name);
     }
 }

@@ -80,12 +80,20 @@ async fn mart_dora_matches_a_recomputation_from_the_facts() {
         (date_part('epoch', deployed_at) - date_part('epoch', least(coalesce(first_commit_at, created_at), created_at))) / 3600.0 \
         from fct_pull_requests where deployed_at is not null and deleted_at is null";
     for r in rows(&ctx, leads).await {
-        weeks.entry(week_start(r[0].unwrap())).or_default().lead.push(r[1].unwrap());
+        weeks
+            .entry(week_start(r[0].unwrap()))
+            .or_default()
+            .lead
+            .push(r[1].unwrap());
     }
     let recoveries = "select date_part('epoch', resolved_at), date_part('epoch', opened_at) from fct_incidents where resolved_at is not null";
     for r in rows(&ctx, recoveries).await {
         let hours = (r[0].unwrap() - r[1].unwrap()) / HOUR_S;
-        weeks.entry(week_start(r[0].unwrap())).or_default().recovery.push(hours);
+        weeks
+            .entry(week_start(r[0].unwrap()))
+            .or_default()
+            .recovery
+            .push(hours);
     }
     assert!(!weeks.is_empty());
 
@@ -93,7 +101,12 @@ async fn mart_dora_matches_a_recomputation_from_the_facts() {
         lead_time_p50_h, lead_time_p75_h, lead_time_p90_h, recovery_time_p50_h \
         from mart_dora where grain = 'week' and scope_type = 'org' order by period_start";
     let mart = rows(&ctx, mart).await;
-    assert_eq!(mart.len(), weeks.len(), "periods: {:?}", weeks.keys().collect::<Vec<_>>());
+    assert_eq!(
+        mart.len(),
+        weeks.len(),
+        "periods: {:?}",
+        weeks.keys().collect::<Vec<_>>()
+    );
     for (row, (day, week)) in mart.iter().zip(&weeks) {
         assert_eq!(week_start(row[0].unwrap()), *day);
         let rate = |n: f64| (week.deployments > 0.0).then(|| n / week.deployments);
@@ -107,7 +120,12 @@ async fn mart_dora_matches_a_recomputation_from_the_facts() {
             percentile(week.recovery.clone(), 0.5),
         ];
         for (i, e) in expected.iter().enumerate() {
-            assert!(close(row[i + 1], *e), "week {day} column {}: mart {:?} vs recomputed {e:?}", i + 1, row[i + 1]);
+            assert!(
+                close(row[i + 1], *e),
+                "week {day} column {}: mart {:?} vs recomputed {e:?}",
+                i + 1,
+                row[i + 1]
+            );
         }
     }
 }

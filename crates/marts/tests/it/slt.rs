@@ -1,7 +1,8 @@
 //! Golden SQL tests, DataFusion style: every `*.slt` under `sql/` (except the shared fixtures
 //! in `sql/tests/`, which test files `include`) runs in a fresh session where every model is
 //! a view over empty in-memory raw tables. Set `FLOWLAKE_SLT_COMPLETE=1` to rewrite the
-//! expected results instead of checking them.
+//! expected results instead of checking them, `FLOWLAKE_SLT_FILTER=<part of a path>` to run
+//! only some files.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -26,14 +27,19 @@ impl sqllogictest::AsyncDB for FixtureDb {
     async fn run(&mut self, sql: &str) -> Result<DBOutput<DefaultColumnType>, DataFusionError> {
         let df = self.ctx.sql(sql).await?;
         let head = sql.trim_start().to_ascii_lowercase();
-        let is_query = ["select", "with", "values", "(", "explain", "show"].iter().any(|k| head.starts_with(k));
+        let is_query = ["select", "with", "values", "(", "explain", "show"]
+            .iter()
+            .any(|k| head.starts_with(k));
         let schema = df.schema().as_arrow().clone();
         let batches = df.collect().await?;
         if !is_query {
             let count = batches
                 .first()
                 .filter(|b| b.num_columns() == 1 && b.num_rows() == 1)
-                .and_then(|b| b.column(0).as_primitive_opt::<arrow::datatypes::UInt64Type>())
+                .and_then(|b| {
+                    b.column(0)
+                        .as_primitive_opt::<arrow::datatypes::UInt64Type>()
+                })
                 .map(|a| a.value(0))
                 .unwrap_or(0);
             return Ok(DBOutput::StatementComplete(count));
@@ -42,8 +48,17 @@ impl sqllogictest::AsyncDB for FixtureDb {
             .fields()
             .iter()
             .map(|f| match f.data_type() {
-                DataType::Int8 | DataType::Int16 | DataType::Int32 | DataType::Int64 | DataType::UInt8 | DataType::UInt16 | DataType::UInt32 | DataType::UInt64 => DefaultColumnType::Integer,
-                DataType::Float32 | DataType::Float64 | DataType::Decimal128(_, _) => DefaultColumnType::FloatingPoint,
+                DataType::Int8
+                | DataType::Int16
+                | DataType::Int32
+                | DataType::Int64
+                | DataType::UInt8
+                | DataType::UInt16
+                | DataType::UInt32
+                | DataType::UInt64 => DefaultColumnType::Integer,
+                DataType::Float32 | DataType::Float64 | DataType::Decimal128(_, _) => {
+                    DefaultColumnType::FloatingPoint
+                }
                 _ => DefaultColumnType::Text,
             })
             .collect();
@@ -80,14 +95,24 @@ fn cell(array: &dyn Array, row: usize) -> Result<String, DataFusionError> {
     if let DataType::Float64 = array.data_type() {
         return Ok(float(array.as_primitive::<Float64Type>().value(row)));
     }
-    let text = ArrayFormatter::try_new(array, &FormatOptions::default())?.value(row).to_string();
-    Ok(if text.is_empty() { "(empty)".into() } else { text })
+    let text = ArrayFormatter::try_new(array, &FormatOptions::default())?
+        .value(row)
+        .to_string();
+    Ok(if text.is_empty() {
+        "(empty)".into()
+    } else {
+        text
+    })
 }
 
 fn float(v: f64) -> String {
     let text = format!("{v:.6}");
     let text = text.trim_end_matches('0').trim_end_matches('.');
-    if text == "-0" { "0".into() } else { text.into() }
+    if text == "-0" {
+        "0".into()
+    } else {
+        text.into()
+    }
 }
 
 fn sql_dir() -> PathBuf {
@@ -108,8 +133,13 @@ fn slt_files(dir: &Path, out: &mut Vec<PathBuf>) {
 }
 
 pub async fn session(models: &Models) -> Result<SessionContext, DataFusionError> {
-    let config = MartsConfig { target_partitions: 4, ..MartsConfig::default() };
-    fixture_session(models, &config).await.map_err(|e| DataFusionError::External(Box::new(e)))
+    let config = MartsConfig {
+        target_partitions: 4,
+        ..MartsConfig::default()
+    };
+    fixture_session(models, &config)
+        .await
+        .map_err(|e| DataFusionError::External(Box::new(e)))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -119,6 +149,10 @@ async fn golden_sql() {
     let mut files = Vec::new();
     slt_files(&dir, &mut files);
     files.sort();
+    // `FLOWLAKE_SLT_FILTER=mart_dora` runs (or completes) only the files whose path contains it.
+    if let Ok(filter) = std::env::var("FLOWLAKE_SLT_FILTER") {
+        files.retain(|f| f.to_string_lossy().contains(&filter));
+    }
     assert!(!files.is_empty(), "no .slt files under {}", dir.display());
     let complete = std::env::var("FLOWLAKE_SLT_COMPLETE").is_ok_and(|v| v == "1");
     let mut failures = Vec::new();
@@ -126,7 +160,11 @@ async fn golden_sql() {
         let models = models.clone();
         let mut runner = Runner::new(move || {
             let models = models.clone();
-            async move { Ok(FixtureDb { ctx: session(&models).await? }) }
+            async move {
+                Ok(FixtureDb {
+                    ctx: session(&models).await?,
+                })
+            }
         });
         let outcome = if complete {
             runner
@@ -140,11 +178,20 @@ async fn golden_sql() {
                 .await
                 .map_err(|e| e.to_string())
         } else {
-            runner.run_file_async(file).await.map_err(|e| e.display(true).to_string())
+            runner
+                .run_file_async(file)
+                .await
+                .map_err(|e| e.display(true).to_string())
         };
         if let Err(e) = outcome {
             failures.push(format!("{}:\n{e}", file.display()));
         }
     }
-    assert!(failures.is_empty(), "{} of {} .slt files failed:\n\n{}", failures.len(), files.len(), failures.join("\n\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} .slt files failed:\n\n{}",
+        failures.len(),
+        files.len(),
+        failures.join("\n\n")
+    );
 }
