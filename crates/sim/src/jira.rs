@@ -9,7 +9,7 @@ use statrs::distribution::Poisson;
 use crate::model::WorkItem;
 use crate::org::Project;
 use crate::util::{
-    hours, is_weekend, lognormal_h, midnight, rng_for, to_workday, trunc_secs, work_time,
+    add_working_hours, is_weekend, lognormal_h, midnight, rng_for, trunc_secs, work_time,
 };
 
 pub(crate) fn generate_items(p: &Project) -> Vec<WorkItem> {
@@ -42,18 +42,14 @@ pub(crate) fn generate_items(p: &Project) -> Vec<WorkItem> {
             };
             let started = if rng.random_bool(0.9) {
                 let wait = lognormal_h(&mut rng, 40.0, 1.1);
-                Some(trunc_secs(to_workday(
-                    &mut rng,
-                    created + hours(wait),
-                    0.95,
-                )))
+                Some(trunc_secs(add_working_hours(created, wait)))
             } else {
                 None
             };
             let done = match started {
                 Some(s) if rng.random_bool(0.95) => {
                     let cycle = lognormal_h(&mut rng, 60.0, 0.9);
-                    Some(trunc_secs(to_workday(&mut rng, s + hours(cycle), 0.92)))
+                    Some(trunc_secs(add_working_hours(s, cycle)))
                 }
                 _ => None,
             };

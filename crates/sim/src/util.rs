@@ -133,6 +133,31 @@ pub(crate) fn to_workday(rng: &mut StdRng, t: DateTime<Utc>, p: f64) -> DateTime
     day + hours(8.5 + rng.random::<f64>() * 3.0)
 }
 
+/// `t` plus `h` hours of working time: weekend days do not count, as work waits for Monday
+/// instead of piling up there (a weekend finish moved to Monday would give every Monday the
+/// weekend's completions as well as its own).
+pub(crate) fn add_working_hours(t: DateTime<Utc>, h: f64) -> DateTime<Utc> {
+    let mut t = t;
+    let mut remaining = h.max(0.0);
+    loop {
+        if is_weekend(t) {
+            let mut day = midnight(t);
+            while is_weekend(day) {
+                day += Duration::days(1);
+            }
+            t = day;
+            continue;
+        }
+        let day_end = midnight(t) + Duration::days(1);
+        let available = (day_end - t).num_seconds() as f64 / 3600.0;
+        if remaining <= available {
+            return t + hours(remaining);
+        }
+        remaining -= available;
+        t = day_end;
+    }
+}
+
 /// RFC 3339 with a `Z` suffix and second precision, as GitHub prints times.
 pub(crate) fn iso(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
@@ -161,6 +186,25 @@ pub(crate) fn trunc_secs(t: DateTime<Utc>) -> DateTime<Utc> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn working_hours_skip_weekends() {
+        let fri = Utc.with_ymd_and_hms(2026, 10, 30, 20, 0, 0).unwrap();
+        // 4 h left on Friday, then Monday.
+        assert_eq!(
+            add_working_hours(fri, 6.0),
+            Utc.with_ymd_and_hms(2026, 11, 2, 2, 0, 0).unwrap()
+        );
+        assert_eq!(
+            add_working_hours(fri, 1.0),
+            Utc.with_ymd_and_hms(2026, 10, 30, 21, 0, 0).unwrap()
+        );
+        let sat = Utc.with_ymd_and_hms(2026, 10, 31, 10, 0, 0).unwrap();
+        assert_eq!(
+            add_working_hours(sat, 0.0),
+            Utc.with_ymd_and_hms(2026, 11, 2, 0, 0, 0).unwrap()
+        );
+    }
 
     #[test]
     fn base64_round_trips() {
