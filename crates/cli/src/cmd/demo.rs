@@ -58,22 +58,27 @@ pub async fn run(args: Args, cfg: &Config) -> Result<()> {
     let session = sql::Session::open(&lake).await?;
     let dora = session
         .run(
-            "select period_start, deployments, lead_time_p50_h, change_failure_rate, \
-             recovery_time_p50_h, deployment_frequency_band, lead_time_band, change_failure_band, \
-             recovery_time_band from mart_dora where grain = 'month' and scope_type = 'org' \
+            "select cast(period_start as date) as month, deployments, \
+             round(lead_time_p50_h, 1) as lead_time_p50_h, \
+             round(change_failure_rate, 3) as change_failure_rate, \
+             round(recovery_time_p50_h, 1) as recovery_time_p50_h, \
+             round(rework_rate, 3) as rework_rate, deployment_frequency_band, lead_time_band, \
+             change_failure_band, recovery_time_band from mart_dora \
+             where grain = 'month' and scope_type = 'org' \
              order by period_start desc limit 3",
         )
         .await?;
+    let cycle = session
+        .run(
+            "select count(*) as prs, round(median(coding_time_h), 1) as coding_h, \
+             round(median(pickup_time_h), 1) as pickup_h, round(median(review_time_h), 1) as review_h, \
+             round(median(deploy_time_h), 1) as deploy_h, round(median(cycle_time_h), 1) as cycle_h \
+             from fct_pull_requests where deployed_at >= \
+             (select max(deployed_at) from fct_pull_requests) - interval '90 days'",
+        )
+        .await?;
     if args.json {
-        let mut buf = Vec::new();
-        {
-            let mut w = arrow::json::ArrayWriter::new(&mut buf);
-            let refs: Vec<_> = dora.iter().collect();
-            w.write_batches(&refs)?;
-            w.finish()?;
-        }
-        let dora_json: serde_json::Value =
-            serde_json::from_slice(if buf.is_empty() { b"[]" } else { &buf })?;
+        let dora_json = batches_json(&dora)?;
         println!(
             "{}",
             serde_json::to_string_pretty(&serde_json::json!({
@@ -83,6 +88,7 @@ pub async fn run(args: Args, cfg: &Config) -> Result<()> {
                 "marts": build_report.models.iter().filter(|m| m.path.is_some())
                     .map(|m| (m.name.clone(), m.rows)).collect::<std::collections::BTreeMap<_, _>>(),
                 "dora_recent_months": dora_json,
+            "cycle_time_breakdown_90d": batches_json(&cycle)?,
             }))?
         );
         return Ok(());
@@ -126,9 +132,27 @@ pub async fn run(args: Args, cfg: &Config) -> Result<()> {
         }
     }
     println!();
+    println!("PR cycle time, median hours, PRs deployed in the last 90 days:");
+    sql::print(&cycle, sql::Format::Table)?;
+    println!();
     println!(
         "next: flowlake sql --lake {} -e \"select * from mart_dora limit 5\"",
         lake.url()
     );
     Ok(())
+}
+
+fn batches_json(batches: &[arrow::record_batch::RecordBatch]) -> Result<serde_json::Value> {
+    let mut buf = Vec::new();
+    {
+        let mut w = arrow::json::ArrayWriter::new(&mut buf);
+        let refs: Vec<_> = batches.iter().collect();
+        w.write_batches(&refs)?;
+        w.finish()?;
+    }
+    Ok(if buf.is_empty() {
+        serde_json::json!([])
+    } else {
+        serde_json::from_slice(&buf)?
+    })
 }
