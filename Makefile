@@ -15,7 +15,6 @@ help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-12s %s\n", $$1, $$2}'
 
 build: ## Build the flowlake binary (dev profile)
-	$(CARGO) build -p flowlake-cli
 
 demo: ## Simulated org → real connector → local lake → marts → DORA summary (no credentials)
 	$(CARGO) build --profile demo -p flowlake-cli
@@ -37,7 +36,6 @@ tools: $(S3S_FS) $(VENV)/.installed ## Install test tools: s3s-fs, Python (duckd
 test: tools ## Install what tests need, then run every test (Rust and Python interop)
 	$(CARGO) nextest run --workspace --no-fail-fast
 	$(CARGO) test --workspace --doc --quiet
-	$(CARGO) build -p flowlake-cli
 	$(PY) -m pytest -q tests/python
 
 lint: ## rustfmt and clippy, warnings are errors

@@ -54,7 +54,9 @@ pub async fn run(args: Args, cfg: &Config) -> Result<()> {
     gh.backoff = std::time::Duration::from_millis(50);
     let (ingest_report, manifest) =
         ingest::ingest_github(&lake, gh, "demo", &cfg.hash(), args.json).await?;
-    let build_report = build::build(&lake, cfg, None, args.json).await?;
+    // The simulated org knows its teams; a real one says them in [teams] of flowlake.toml.
+    let cfg = with_sim_teams(cfg, sim.org());
+    let build_report = build::build(&lake, &cfg, None, args.json).await?;
     let session = sql::Session::open(&lake).await?;
     let dora = session
         .run(
@@ -155,4 +157,23 @@ fn batches_json(batches: &[arrow::record_batch::RecordBatch]) -> Result<serde_js
     } else {
         serde_json::from_slice(&buf)?
     })
+}
+
+fn with_sim_teams(cfg: &Config, org: &flowlake_sim::Org) -> Config {
+    let mut cfg = cfg.clone();
+    if cfg.teams.people.is_empty() && cfg.teams.repos.is_empty() {
+        for p in org.people.iter() {
+            if let Some(t) = p.team {
+                cfg.teams
+                    .people
+                    .insert(p.login.clone(), org.teams[t].name.clone());
+            }
+        }
+        for r in &org.repos {
+            cfg.teams
+                .repos
+                .insert(r.full_name.clone(), org.teams[r.team].name.clone());
+        }
+    }
+    cfg
 }
