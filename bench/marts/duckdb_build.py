@@ -3,7 +3,7 @@
 result row for row against the marts flowlake wrote.
 
 The DuckDB models are a mechanical translation of `sql/` (see `translate`): the two dialects
-share almost everything the models use (percentile_cont ... within group, string_agg ... order
+share almost everything the models use (quantile_cont, string_agg ... order
 by, date_trunc, date_part('epoch', ...), greatest/least, interval arithmetic); only the regex
 predicate is spelled differently. `--write-translation DIR` writes the translated models out
 for reading (bench/marts/duckdb/ holds a copy).

@@ -82,8 +82,8 @@ aggregated as (
         cast(sum(case when activity = 'opened' then 1 else 0 end) as bigint) as prs_opened,
         cast(sum(case when activity = 'merged' then 1 else 0 end) as bigint) as prs_merged,
         cast(sum(case when activity = 'review' then 1 else 0 end) as bigint) as reviews_given,
-        percentile_cont(0.5) within group (order by cycle_time_h) as cycle_time_p50_h,
-        percentile_cont(0.5) within group (order by pickup_time_h) as pickup_time_p50_h,
+        quantile_cont(cycle_time_h, 0.5) as cycle_time_p50_h,
+        quantile_cont(pickup_time_h, 0.5) as pickup_time_p50_h,
         cast(sum(additions) as bigint) as lines_added,
         cast(sum(deletions) as bigint) as lines_deleted
     from activity

@@ -4,7 +4,7 @@
 --
 --   deployments          successful production deployments finished in the period
 --   deployment_days      distinct UTC days with one
---   lead_time_p*_h       true percentiles (percentile_cont) of lead_time_h of the PRs whose
+--   lead_time_p*_h       true percentiles (quantile_cont: exact, full-precision interpolation) of lead_time_h of the PRs whose
 --                        deployment finished in the period
 --   change_failure_rate  deployments with caused_incident / deployments
 --   recovery_time_p50_h  median restore_time_h of incidents resolved in the period
@@ -126,11 +126,11 @@ aggregated as (
         cast(sum(case when fact = 'deployment' then is_failed else 0 end) as bigint) as failed_deployments,
         cast(sum(case when fact = 'deployment' then is_rework else 0 end) as bigint) as rework_deployments,
         count(case when fact = 'lead_time' then value_h end) as lead_time_prs,
-        percentile_cont(0.5) within group (order by case when fact = 'lead_time' then value_h end) as lead_time_p50_h,
-        percentile_cont(0.75) within group (order by case when fact = 'lead_time' then value_h end) as lead_time_p75_h,
-        percentile_cont(0.9) within group (order by case when fact = 'lead_time' then value_h end) as lead_time_p90_h,
+        quantile_cont(case when fact = 'lead_time' then value_h end, 0.5) as lead_time_p50_h,
+        quantile_cont(case when fact = 'lead_time' then value_h end, 0.75) as lead_time_p75_h,
+        quantile_cont(case when fact = 'lead_time' then value_h end, 0.9) as lead_time_p90_h,
         count(case when fact = 'recovery' then value_h end) as incidents_resolved,
-        percentile_cont(0.5) within group (order by case when fact = 'recovery' then value_h end) as recovery_time_p50_h
+        quantile_cont(case when fact = 'recovery' then value_h end, 0.5) as recovery_time_p50_h
     from periodized
     group by workspace, grain, period_start, scope_type, scope
 ),

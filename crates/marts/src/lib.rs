@@ -24,6 +24,7 @@
 mod config;
 mod error;
 mod models;
+pub mod quantile;
 pub mod raw;
 mod session;
 

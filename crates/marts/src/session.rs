@@ -26,7 +26,9 @@ pub fn new_session(target_partitions: usize) -> SessionContext {
     let config = SessionConfig::new()
         .with_target_partitions(target_partitions.max(1))
         .with_information_schema(true);
-    SessionContext::new_with_config(config)
+    let ctx = SessionContext::new_with_config(config);
+    ctx.register_udaf(crate::quantile::udaf());
+    ctx
 }
 
 /// Register every raw table as an empty in-memory table with the contract's schema. Golden
