@@ -6,7 +6,7 @@ The DuckDB models are a mechanical translation of `sql/` (see `translate`): the 
 share almost everything the models use (quantile_cont, string_agg ... order
 by, date_trunc, date_part('epoch', ...), greatest/least, interval arithmetic); only the regex
 predicate is spelled differently. `--write-translation DIR` writes the translated models out
-for reading (bench/marts/duckdb/ holds a copy).
+for reading.
 
     python3 bench/marts/duckdb_build.py --lake ./lake                 # build + time + check
     python3 bench/marts/duckdb_build.py --lake ./lake --no-check      # build + time only

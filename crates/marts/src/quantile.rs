@@ -80,7 +80,8 @@ impl Accumulator for QuantileCont {
         for i in 0..lists.len() {
             if lists.is_valid(i) {
                 let inner = lists.value(i);
-                self.values.extend(inner.as_primitive::<Float64Type>().iter().flatten());
+                self.values
+                    .extend(inner.as_primitive::<Float64Type>().iter().flatten());
             }
             if self.p.is_none() && ps.is_valid(i) {
                 self.p = Some(ps.value(i));

@@ -34,7 +34,7 @@ pub fn new_session(target_partitions: usize) -> SessionContext {
 /// Register every raw table as an empty in-memory table with the contract's schema. Golden
 /// tests then `insert into raw_github_pull_requests (…) values …`.
 pub fn register_empty_raw(ctx: &SessionContext) -> Result<()> {
-    for table in RAW_TABLES {
+    for table in RAW_TABLES.iter() {
         register_mem(ctx, table.name, table.table_schema(), Vec::new())?;
     }
     Ok(())
@@ -44,7 +44,7 @@ pub fn register_empty_raw(ctx: &SessionContext) -> Result<()> {
 /// `ingest_date`). A raw table without files yet is an empty table with the contract's schema.
 pub async fn register_raw(ctx: &SessionContext, lake: &Lake) -> Result<()> {
     ctx.register_object_store(&lake.store_url(), lake.store());
-    for table in RAW_TABLES {
+    for table in RAW_TABLES.iter() {
         if lake.exists_prefix(table.rel).await? {
             register_listing(ctx, lake, table)?;
         } else {

@@ -28,7 +28,7 @@ pub async fn loaded_fixture_session() -> SessionContext {
 }
 
 async fn write_raw(ctx: &SessionContext, lake: &Lake) {
-    for table in RAW_TABLES {
+    for table in RAW_TABLES.iter() {
         let schema = table.file_schema();
         let columns: Vec<String> = schema
             .fields()
