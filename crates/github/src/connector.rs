@@ -244,78 +244,138 @@ impl<'a> Connector<'a> {
         repo.split_once('/').unwrap_or(("", repo))
     }
 
+    /// A GraphQL connection of `repo`, page by page.
+    fn gql<'c>(
+        &'c self,
+        repo: &str,
+        kind: &'static str,
+        query: &'static str,
+        extra: Value,
+    ) -> GqlPager<'c> {
+        let (owner, name) = Self::split(repo);
+        let mut vars =
+            json!({"owner": owner, "name": name, "pageSize": self.cfg.page_size, "cursor": null});
+        if let (Some(v), Value::Object(extra)) = (vars.as_object_mut(), extra) {
+            v.extend(extra);
+        }
+        GqlPager {
+            client: &self.client,
+            label: format!("{kind} {repo}"),
+            repo: repo.to_string(),
+            query,
+            vars,
+            path: match kind {
+                "pullRequests" => "/data/repository/pullRequests",
+                "history" => "/data/repository/defaultBranchRef/target/history",
+                _ => "/data/repository/deployments",
+            },
+            // An empty repository has no default branch, hence no history connection.
+            missing_ok: kind == "history",
+            page: 0,
+            done: false,
+        }
+    }
+
+    /// A REST listing, page by page along `Link: rel="next"`.
+    fn rest<'c>(
+        &'c self,
+        repo: &str,
+        kind: &'static str,
+        first: String,
+        items_at: Option<&'static str>,
+    ) -> RestPager<'c> {
+        RestPager {
+            client: &self.client,
+            label: format!("{kind} {repo}"),
+            next: Some(first),
+            items_at,
+            page: 0,
+        }
+    }
+
+    fn page_done(&self, repo: &str, entity: Entity, rows: usize) {
+        (self.progress)(Progress::Page {
+            repo: repo.to_string(),
+            entity: entity.name(),
+            rows,
+        });
+    }
+
+    /// Write what was fetched — also when a later page failed: raw is append-only and the
+    /// watermark is not advanced then, so the next run fetches those records again — and only
+    /// on success move the entity's watermark to `watermark`.
+    async fn land<T: Serialize>(
+        run: &mut Run<'_>,
+        entity: Entity,
+        rows: &[T],
+        outcome: Result<()>,
+        state: &mut RepoState,
+        watermark: Option<DateTime<Utc>>,
+    ) -> Result<()> {
+        run.write(entity, rows).await?;
+        outcome?;
+        if let Some(w) = watermark {
+            state.watermarks.insert(entity.name().into(), w);
+        }
+        Ok(())
+    }
+
     async fn pull_requests(
         &self,
         run: &mut Run<'_>,
         repo: &str,
         state: &mut RepoState,
     ) -> Result<()> {
-        const ENTITY: &str = "pull_requests";
-        let cutoff = self.cutoff(state, ENTITY, self.cfg.overlap);
-        let (owner, name) = Self::split(repo);
-        let mut cursor: Option<String> = None;
-        let mut page_no = 0u32;
-        let mut newest = state.watermarks.get(ENTITY).copied();
+        let entity = Entity::GithubPullRequests;
+        let cutoff = self.cutoff(state, entity.name(), self.cfg.overlap);
+        let mut newest = state.watermarks.get(entity.name()).copied();
         let (mut prs, mut commits, mut reviews) = (Vec::new(), Vec::new(), Vec::new());
-        let endpoint = format!("graphql pullRequests {repo}");
+        let mut pager = self.gql(repo, "pullRequests", queries::PULL_REQUESTS, json!({}));
         let outcome: Result<()> = async {
-            loop {
-                page_no += 1;
-                let v = self
-                    .client
-                    .graphql(&format!("pullRequests {repo}"), queries::PULL_REQUESTS, json!({
-                        "owner": owner, "name": name, "pageSize": self.cfg.page_size, "cursor": cursor,
-                    }))
-                    .await?;
-                let conn = v.pointer("/data/repository/pullRequests").ok_or_else(|| Error::NotFound {
-                    what: format!("repository {repo}"),
-                    endpoint: endpoint.clone(),
-                })?;
-                let decode = |source| Error::Decode { endpoint: endpoint.clone(), page: page_no, source };
-                let mut reached_cutoff = false;
+            while let Some(nodes) = pager.next().await? {
                 let mut n = 0;
-                for node in conn.get("nodes").and_then(Value::as_array).into_iter().flatten() {
-                    let pr = PullRequest::from_graphql(repo, node).map_err(decode)?;
+                for node in &nodes {
+                    let pr = PullRequest::from_graphql(repo, node).map_err(|e| pager.decode(e))?;
+                    // Newest update first: the rest of the list is older than the watermark.
                     if let (Some(c), Some(u)) = (cutoff, pr.updated_at)
                         && u < c
                     {
-                        reached_cutoff = true;
+                        pager.stop();
                         break;
                     }
                     if pr.commits_total.unwrap_or(0) > 100 || pr.reviews_total.unwrap_or(0) > 100 {
-                        warn!(repo, number = pr.number, "PR has more than 100 commits or reviews; the first 100 are kept");
+                        warn!(
+                            repo,
+                            number = pr.number,
+                            "PR has more than 100 commits or reviews; the first 100 are kept"
+                        );
                     }
-                    commits.extend(PullRequest::commits_from_graphql(repo, node).map_err(decode)?);
-                    reviews.extend(PullRequest::reviews_from_graphql(repo, node).map_err(decode)?);
+                    commits.extend(
+                        PullRequest::commits_from_graphql(repo, node)
+                            .map_err(|e| pager.decode(e))?,
+                    );
+                    reviews.extend(
+                        PullRequest::reviews_from_graphql(repo, node)
+                            .map_err(|e| pager.decode(e))?,
+                    );
                     newest = newest.max(pr.updated_at);
                     prs.push(pr);
                     n += 1;
                 }
-                (self.progress)(Progress::Page { repo: repo.to_string(), entity: ENTITY, rows: n });
+                self.page_done(repo, entity, n);
+                // Bound memory on very large repos; these files are whole pages too.
                 if prs.len() >= self.cfg.flush_rows {
-                    self.flush_prs(run, &mut prs, &mut commits, &mut reviews).await?;
+                    Self::flush_prs(run, &mut prs, &mut commits, &mut reviews).await?;
                 }
-                let has_next = conn.pointer("/pageInfo/hasNextPage").and_then(Value::as_bool).unwrap_or(false);
-                if reached_cutoff || !has_next {
-                    return Ok(());
-                }
-                cursor = conn.pointer("/pageInfo/endCursor").and_then(Value::as_str).map(str::to_string);
             }
+            Ok(())
         }
         .await;
-        // Pages that arrived whole are kept even when a later page failed: raw is append-only
-        // and the watermark below is not advanced, so the next run fetches them again.
-        self.flush_prs(run, &mut prs, &mut commits, &mut reviews)
-            .await?;
-        outcome?;
-        if let Some(n) = newest {
-            state.watermarks.insert(ENTITY.into(), n);
-        }
-        Ok(())
+        Self::flush_prs(run, &mut prs, &mut commits, &mut reviews).await?;
+        Self::land::<PullRequest>(run, entity, &[], outcome, state, newest).await
     }
 
     async fn flush_prs(
-        &self,
         run: &mut Run<'_>,
         prs: &mut Vec<PullRequest>,
         commits: &mut Vec<PrCommit>,
@@ -331,48 +391,25 @@ impl<'a> Connector<'a> {
     }
 
     async fn history(&self, run: &mut Run<'_>, repo: &str, state: &mut RepoState) -> Result<()> {
-        const ENTITY: &str = "commits";
-        let since = self.cutoff(state, ENTITY, self.cfg.overlap);
-        let (owner, name) = Self::split(repo);
-        let endpoint = format!("graphql history {repo}");
-        let mut cursor: Option<String> = None;
-        let mut page_no = 0;
-        let mut newest = state.watermarks.get(ENTITY).copied();
+        let entity = Entity::GithubCommits;
+        let since = self.cutoff(state, entity.name(), self.cfg.overlap);
+        let mut newest = state.watermarks.get(entity.name()).copied();
         let mut rows = Vec::new();
+        let since = since.map(|s| s.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+        let mut pager = self.gql(repo, "history", queries::HISTORY, json!({ "since": since }));
         let outcome: Result<()> = async {
-            loop {
-                page_no += 1;
-                let v = self
-                    .client
-                    .graphql(&format!("history {repo}"), queries::HISTORY, json!({
-                        "owner": owner, "name": name, "pageSize": self.cfg.page_size,
-                        "cursor": cursor, "since": since.map(|s| s.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
-                    }))
-                    .await?;
-                let Some(conn) = v.pointer("/data/repository/defaultBranchRef/target/history") else {
-                    // An empty repository has no default branch yet.
-                    return Ok(());
-                };
-                for node in conn.get("nodes").and_then(Value::as_array).into_iter().flatten() {
-                    let c = Commit::from_graphql(repo, node)
-                        .map_err(|source| Error::Decode { endpoint: endpoint.clone(), page: page_no, source })?;
+            while let Some(nodes) = pager.next().await? {
+                for node in &nodes {
+                    let c = Commit::from_graphql(repo, node).map_err(|e| pager.decode(e))?;
                     newest = newest.max(c.committed_at);
                     rows.push(c);
                 }
-                (self.progress)(Progress::Page { repo: repo.to_string(), entity: ENTITY, rows: rows.len() });
-                if !conn.pointer("/pageInfo/hasNextPage").and_then(Value::as_bool).unwrap_or(false) {
-                    return Ok(());
-                }
-                cursor = conn.pointer("/pageInfo/endCursor").and_then(Value::as_str).map(str::to_string);
+                self.page_done(repo, entity, rows.len());
             }
+            Ok(())
         }
         .await;
-        run.write(Entity::GithubCommits, &rows).await?;
-        outcome?;
-        if let Some(n) = newest {
-            state.watermarks.insert(ENTITY.into(), n);
-        }
-        Ok(())
+        Self::land(run, entity, &rows, outcome, state, newest).await
     }
 
     async fn deployments(
@@ -381,62 +418,35 @@ impl<'a> Connector<'a> {
         repo: &str,
         state: &mut RepoState,
     ) -> Result<()> {
-        const ENTITY: &str = "deployments";
-        let cutoff = self.cutoff(state, ENTITY, self.cfg.deployment_overlap);
-        let (owner, name) = Self::split(repo);
-        let endpoint = format!("graphql deployments {repo}");
-        let mut cursor: Option<String> = None;
-        let mut page_no = 0;
+        let entity = Entity::GithubDeployments;
+        let cutoff = self.cutoff(state, entity.name(), self.cfg.deployment_overlap);
         let mut newest: Option<DateTime<Utc>> = None;
         let mut oldest_open: Option<DateTime<Utc>> = None;
         let mut rows = Vec::new();
+        let mut pager = self.gql(repo, "deployments", queries::DEPLOYMENTS, json!({}));
         let outcome: Result<()> = async {
-            loop {
-                page_no += 1;
-                let v = self
-                    .client
-                    .graphql(&format!("deployments {repo}"), queries::DEPLOYMENTS, json!({
-                        "owner": owner, "name": name, "pageSize": self.cfg.page_size, "cursor": cursor,
-                    }))
-                    .await?;
-                let conn = v.pointer("/data/repository/deployments").ok_or_else(|| Error::NotFound {
-                    what: format!("repository {repo}"),
-                    endpoint: endpoint.clone(),
-                })?;
-                let mut reached = false;
-                for node in conn.get("nodes").and_then(Value::as_array).into_iter().flatten() {
-                    let d = Deployment::from_graphql(repo, node)
-                        .map_err(|source| Error::Decode { endpoint: endpoint.clone(), page: page_no, source })?;
+            while let Some(nodes) = pager.next().await? {
+                for node in &nodes {
+                    let d = Deployment::from_graphql(repo, node).map_err(|e| pager.decode(e))?;
                     if let (Some(c), Some(t)) = (cutoff, d.created_at)
                         && t < c
                     {
-                        reached = true;
+                        pager.stop();
                         break;
                     }
                     newest = newest.max(d.created_at);
                     if d.finished_at.is_none() {
-                        oldest_open = match (oldest_open, d.created_at) {
-                            (Some(a), Some(b)) => Some(a.min(b)),
-                            (a, b) => a.or(b),
-                        };
+                        oldest_open = earliest(oldest_open, d.created_at);
                     }
                     rows.push(d);
                 }
-                (self.progress)(Progress::Page { repo: repo.to_string(), entity: ENTITY, rows: rows.len() });
-                if reached || !conn.pointer("/pageInfo/hasNextPage").and_then(Value::as_bool).unwrap_or(false) {
-                    return Ok(());
-                }
-                cursor = conn.pointer("/pageInfo/endCursor").and_then(Value::as_str).map(str::to_string);
+                self.page_done(repo, entity, rows.len());
             }
+            Ok(())
         }
         .await;
-        run.write(Entity::GithubDeployments, &rows).await?;
-        outcome?;
         // A deployment still running must be seen again once it finishes.
-        if let Some(w) = oldest_open.or(newest) {
-            state.watermarks.insert(ENTITY.into(), w);
-        }
-        Ok(())
+        Self::land(run, entity, &rows, outcome, state, oldest_open.or(newest)).await
     }
 
     async fn workflow_runs(
@@ -445,128 +455,78 @@ impl<'a> Connector<'a> {
         repo: &str,
         state: &mut RepoState,
     ) -> Result<()> {
-        const ENTITY: &str = "workflow_runs";
-        let cutoff = self.cutoff(state, ENTITY, self.cfg.deployment_overlap);
-        let mut url = Some(match cutoff {
-            Some(c) => format!(
-                "/repos/{repo}/actions/runs?per_page={}&page=1&created=%3E%3D{}",
-                self.cfg.page_size,
+        let entity = Entity::GithubWorkflowRuns;
+        let cutoff = self.cutoff(state, entity.name(), self.cfg.deployment_overlap);
+        let mut first = format!(
+            "/repos/{repo}/actions/runs?per_page={}&page=1",
+            self.cfg.page_size
+        );
+        if let Some(c) = cutoff {
+            first.push_str(&format!(
+                "&created=%3E%3D{}",
                 c.format("%Y-%m-%dT%H:%M:%SZ")
-            ),
-            None => format!(
-                "/repos/{repo}/actions/runs?per_page={}&page=1",
-                self.cfg.page_size
-            ),
-        });
-        let mut page_no = 0;
+            ));
+        }
         let mut rows = Vec::new();
         let mut newest: Option<DateTime<Utc>> = None;
         let mut oldest_open: Option<DateTime<Utc>> = None;
-        let endpoint = format!("/repos/{repo}/actions/runs");
+        let mut pager = self.rest(repo, "workflow runs", first, Some("workflow_runs"));
         let outcome: Result<()> = async {
-            while let Some(u) = url.take() {
-                page_no += 1;
-                let page = self
-                    .client
-                    .rest(&format!("workflow runs {repo}"), &u)
-                    .await?;
-                for item in page
-                    .body
-                    .get("workflow_runs")
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                {
-                    let r = WorkflowRun::from_rest(repo, item).map_err(|source| Error::Decode {
-                        endpoint: endpoint.clone(),
-                        page: page_no,
-                        source,
-                    })?;
+            while let Some(items) = pager.next().await? {
+                for item in &items {
+                    let r = WorkflowRun::from_rest(repo, item).map_err(|e| pager.decode(e))?;
                     newest = newest.max(r.created_at);
                     if !r
                         .status
                         .as_deref()
                         .is_some_and(|st| st.eq_ignore_ascii_case("completed"))
                     {
-                        oldest_open = match (oldest_open, r.created_at) {
-                            (Some(a), Some(b)) => Some(a.min(b)),
-                            (a, b) => a.or(b),
-                        };
+                        oldest_open = earliest(oldest_open, r.created_at);
                     }
                     rows.push(r);
                 }
-                (self.progress)(Progress::Page {
-                    repo: repo.to_string(),
-                    entity: ENTITY,
-                    rows: rows.len(),
-                });
-                url = page.next;
+                self.page_done(repo, entity, rows.len());
             }
             Ok(())
         }
         .await;
-        run.write(Entity::GithubWorkflowRuns, &rows).await?;
-        outcome?;
-        if let Some(w) = oldest_open.or(newest) {
-            state.watermarks.insert(ENTITY.into(), w);
-        }
-        Ok(())
+        Self::land(run, entity, &rows, outcome, state, oldest_open.or(newest)).await
     }
 
     async fn releases(&self, run: &mut Run<'_>, repo: &str, state: &mut RepoState) -> Result<()> {
-        const ENTITY: &str = "releases";
-        let cutoff = self.cutoff(state, ENTITY, self.cfg.overlap);
-        let mut url = Some(format!(
+        let entity = Entity::GithubReleases;
+        let cutoff = self.cutoff(state, entity.name(), self.cfg.overlap);
+        let first = format!(
             "/repos/{repo}/releases?per_page={}&page=1",
             self.cfg.page_size
-        ));
-        let endpoint = format!("/repos/{repo}/releases");
-        let mut page_no = 0;
+        );
         let mut rows = Vec::new();
-        let mut newest = state.watermarks.get(ENTITY).copied();
+        let mut newest = state.watermarks.get(entity.name()).copied();
+        let mut pager = self.rest(repo, "releases", first, None);
         let outcome: Result<()> = async {
-            while let Some(u) = url.take() {
-                page_no += 1;
-                let page = self.client.rest(&format!("releases {repo}"), &u).await?;
-                let mut reached = false;
-                for item in page.body.as_array().into_iter().flatten() {
-                    let r = Release::from_rest(repo, item).map_err(|source| Error::Decode {
-                        endpoint: endpoint.clone(),
-                        page: page_no,
-                        source,
-                    })?;
+            while let Some(items) = pager.next().await? {
+                for item in &items {
+                    let r = Release::from_rest(repo, item).map_err(|e| pager.decode(e))?;
                     if let (Some(c), Some(t)) = (cutoff, r.created_at)
                         && t < c
                     {
-                        reached = true;
+                        pager.stop();
                         break;
                     }
                     newest = newest.max(r.created_at);
                     rows.push(r);
                 }
-                (self.progress)(Progress::Page {
-                    repo: repo.to_string(),
-                    entity: ENTITY,
-                    rows: rows.len(),
-                });
-                if !reached {
-                    url = page.next;
-                }
+                self.page_done(repo, entity, rows.len());
             }
             Ok(())
         }
         .await;
-        run.write(Entity::GithubReleases, &rows).await?;
-        outcome?;
-        if let Some(n) = newest {
-            state.watermarks.insert(ENTITY.into(), n);
-        }
-        Ok(())
+        Self::land(run, entity, &rows, outcome, state, newest).await
     }
 
     async fn issues(&self, run: &mut Run<'_>, repo: &str, state: &mut RepoState) -> Result<()> {
-        const ENTITY: &str = "issues";
-        let since = self.cutoff(state, ENTITY, self.cfg.overlap);
+        let entity = Entity::GithubIssues;
+        let since = self.cutoff(state, entity.name(), self.cfg.overlap);
         let mut first = format!(
             "/repos/{repo}/issues?labels={}&state=all&sort=updated&direction=asc&per_page={}&page=1",
             self.cfg.incident_label, self.cfg.page_size
@@ -574,43 +534,134 @@ impl<'a> Connector<'a> {
         if let Some(s) = since {
             first.push_str(&format!("&since={}", s.format("%Y-%m-%dT%H:%M:%SZ")));
         }
-        let endpoint = format!("/repos/{repo}/issues");
-        let mut url = Some(first);
-        let mut page_no = 0;
         let mut rows = Vec::new();
-        let mut newest = state.watermarks.get(ENTITY).copied();
+        let mut newest = state.watermarks.get(entity.name()).copied();
+        let mut pager = self.rest(repo, "issues", first, None);
         let outcome: Result<()> = async {
-            while let Some(u) = url.take() {
-                page_no += 1;
-                let page = self.client.rest(&format!("issues {repo}"), &u).await?;
-                for item in page.body.as_array().into_iter().flatten() {
-                    if Issue::rest_is_pull_request(item) {
-                        continue;
-                    }
-                    let i = Issue::from_rest(repo, item).map_err(|source| Error::Decode {
-                        endpoint: endpoint.clone(),
-                        page: page_no,
-                        source,
-                    })?;
+            while let Some(items) = pager.next().await? {
+                // The issues endpoint lists pull requests too.
+                for item in items.iter().filter(|i| !Issue::rest_is_pull_request(i)) {
+                    let i = Issue::from_rest(repo, item).map_err(|e| pager.decode(e))?;
                     newest = newest.max(i.updated_at);
                     rows.push(i);
                 }
-                (self.progress)(Progress::Page {
-                    repo: repo.to_string(),
-                    entity: ENTITY,
-                    rows: rows.len(),
-                });
-                url = page.next;
+                self.page_done(repo, entity, rows.len());
             }
             Ok(())
         }
         .await;
-        run.write(Entity::GithubIssues, &rows).await?;
-        outcome?;
-        if let Some(n) = newest {
-            state.watermarks.insert(ENTITY.into(), n);
+        info!(repo, incidents = rows.len(), "issues fetched");
+        Self::land(run, entity, &rows, outcome, state, newest).await
+    }
+}
+
+fn earliest(a: Option<DateTime<Utc>>, b: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+/// Pages of one GraphQL connection: cursors, `hasNextPage` and a missing connection (an
+/// unknown repo) handled in one place.
+struct GqlPager<'c> {
+    client: &'c Client,
+    label: String,
+    repo: String,
+    query: &'static str,
+    vars: Value,
+    path: &'static str,
+    missing_ok: bool,
+    page: u32,
+    done: bool,
+}
+
+impl GqlPager<'_> {
+    async fn next(&mut self) -> Result<Option<Vec<Value>>> {
+        if self.done {
+            return Ok(None);
         }
-        info!(repo, incidents = rows.len(), "issues done");
-        Ok(())
+        self.page += 1;
+        let v = self
+            .client
+            .graphql(&self.label, self.query, self.vars.clone())
+            .await?;
+        let Some(conn) = v.pointer(self.path) else {
+            self.done = true;
+            if self.missing_ok {
+                return Ok(None);
+            }
+            return Err(Error::NotFound {
+                what: format!("repository {}", self.repo),
+                endpoint: format!("graphql {}", self.label),
+            });
+        };
+        let has_next = conn
+            .pointer("/pageInfo/hasNextPage")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
+        match conn.pointer("/pageInfo/endCursor").and_then(Value::as_str) {
+            Some(c) if has_next => self.vars["cursor"] = Value::String(c.to_string()),
+            _ => self.done = true,
+        }
+        Ok(Some(
+            conn.get("nodes")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default(),
+        ))
+    }
+
+    /// Fetch no further page (the rest is older than the watermark).
+    fn stop(&mut self) {
+        self.done = true;
+    }
+
+    fn decode(&self, source: flowlake_model::Error) -> Error {
+        Error::Decode {
+            endpoint: format!("graphql {}", self.label),
+            page: self.page,
+            source,
+        }
+    }
+}
+
+/// Pages of one REST listing along `Link: rel="next"`.
+struct RestPager<'c> {
+    client: &'c Client,
+    label: String,
+    next: Option<String>,
+    items_at: Option<&'static str>,
+    page: u32,
+}
+
+impl RestPager<'_> {
+    async fn next(&mut self) -> Result<Option<Vec<Value>>> {
+        let Some(url) = self.next.take() else {
+            return Ok(None);
+        };
+        self.page += 1;
+        let page = self.client.rest(&self.label, &url).await?;
+        self.next = page.next;
+        let items = match self.items_at {
+            Some(key) => page.body.get(key),
+            None => Some(&page.body),
+        };
+        Ok(Some(
+            items.and_then(Value::as_array).cloned().unwrap_or_default(),
+        ))
+    }
+
+    /// Fetch no further page.
+    fn stop(&mut self) {
+        self.next = None;
+    }
+
+    fn decode(&self, source: flowlake_model::Error) -> Error {
+        Error::Decode {
+            endpoint: self.label.clone(),
+            page: self.page,
+            source,
+        }
     }
 }
