@@ -16,11 +16,13 @@ help: ## List the targets
 
 build: ## Build the flowlake binary (dev profile)
 
+# The demo runs the dev build that `make test` shares (a small org takes seconds even
+# unoptimised); `make bench` builds the optimised `demo` profile for fair timings.
 demo: ## Simulated org → real connector → local lake → marts → DORA summary (no credentials)
-	$(CARGO) build --profile demo -p flowlake-cli
-	./target/demo/flowlake demo --lake $(DEMO_LAKE)
+	$(CARGO) build -p flowlake-cli
+	./target/debug/flowlake demo --lake $(DEMO_LAKE)
 	@echo
-	./target/demo/flowlake sql --lake $(DEMO_LAKE) -e "select grain, period_start, scope, deployments, lead_time_p50_h from mart_dora where scope_type = 'org' order by grain, period_start desc limit 5"
+	./target/debug/flowlake sql --lake $(DEMO_LAKE) -e "select grain, period_start, scope, deployments, lead_time_p50_h from mart_dora where scope_type = 'org' order by grain, period_start desc limit 5"
 
 $(S3S_FS):
 	@echo "installing s3s-fs (a real S3-compatible server) into $(TOOLS)"
