@@ -142,8 +142,37 @@ pub async fn session(models: &Models) -> Result<SessionContext, DataFusionError>
         .map_err(|e| DataFusionError::External(Box::new(e)))
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn golden_sql() {
+/// Run (or, with `complete`, rewrite) one `.slt` file in a fresh session.
+async fn run_file(file: &std::path::Path, models: Models, complete: bool) -> Result<(), String> {
+    let mut runner = Runner::new(move || {
+        let models = models.clone();
+        async move {
+            Ok(FixtureDb {
+                ctx: session(&models).await?,
+            })
+        }
+    });
+    if complete {
+        runner
+            .update_test_file(
+                file,
+                " ",
+                sqllogictest::default_validator,
+                sqllogictest::default_normalizer,
+                sqllogictest::strict_column_validator,
+            )
+            .await
+            .map_err(|e| e.to_string())
+    } else {
+        runner
+            .run_file_async(file)
+            .await
+            .map_err(|e| e.display(true).to_string())
+    }
+}
+
+#[test]
+fn golden_sql() {
     let dir = sql_dir();
     let models = Models::from_dir(&dir).expect("sql/ models load");
     let mut files = Vec::new();
@@ -155,38 +184,34 @@ async fn golden_sql() {
     }
     assert!(!files.is_empty(), "no .slt files under {}", dir.display());
     let complete = std::env::var("FLOWLAKE_SLT_COMPLETE").is_ok_and(|v| v == "1");
-    let mut failures = Vec::new();
-    for file in &files {
-        let models = models.clone();
-        let mut runner = Runner::new(move || {
-            let models = models.clone();
-            async move {
-                Ok(FixtureDb {
-                    ctx: session(&models).await?,
-                })
-            }
-        });
-        let outcome = if complete {
-            runner
-                .update_test_file(
-                    file,
-                    " ",
-                    sqllogictest::default_validator,
-                    sqllogictest::default_normalizer,
-                    sqllogictest::strict_column_validator,
-                )
-                .await
-                .map_err(|e| e.to_string())
-        } else {
-            runner
-                .run_file_async(file)
-                .await
-                .map_err(|e| e.display(true).to_string())
-        };
-        if let Err(e) = outcome {
-            failures.push(format!("{}:\n{e}", file.display()));
+    // Planning the chain of model views is CPU-bound: the files are independent (one fresh
+    // session each), so they run on every core, each worker with its own runtime.
+    let queue = std::sync::Mutex::new(files.clone());
+    let failures = std::sync::Mutex::new(Vec::new());
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("a runtime");
+                loop {
+                    let Some(file) = queue.lock().unwrap().pop() else {
+                        break;
+                    };
+                    if let Err(e) = rt.block_on(run_file(&file, models.clone(), complete)) {
+                        failures
+                            .lock()
+                            .unwrap()
+                            .push(format!("{}:\n{e}", file.display()));
+                    }
+                }
+            });
         }
-    }
+    });
+    let mut failures = failures.into_inner().unwrap();
+    failures.sort();
     assert!(
         failures.is_empty(),
         "{} of {} .slt files failed:\n\n{}",
