@@ -21,7 +21,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-/// flowlake: GitHub, Jira and deployment events → Parquet lake → DORA and flow marts.
+/// flowlake: GitHub and deployment events → Parquet lake → DORA marts, forecasts and SQL.
 #[derive(Debug, Parser)]
 #[command(name = "flowlake", version, about, long_about = None)]
 pub struct Cli {
@@ -46,7 +46,7 @@ enum Command {
     Build(cmd::build::Args),
     /// Query raw, staging and mart tables with SQL (REPL, or -e).
     Sql(cmd::sql::Args),
-    /// The simulated GitHub org.
+    /// The simulated org: a GitHub API server, and Jira-like throughput for forecasts.
     #[command(subcommand)]
     Sim(cmd::sim::SimCommand),
     /// Run a pipeline file (pipelines/*.toml): ingest and build steps for scheduled jobs.
