@@ -167,14 +167,6 @@ impl Lake {
         })
     }
 
-    /// Wrap an existing store (tests use this to count calls).
-    pub fn with_store(&self, store: Arc<dyn ObjectStore>) -> Lake {
-        Lake {
-            store,
-            ..self.clone()
-        }
-    }
-
     /// The lake's root URL, ending with `/`.
     pub fn url(&self) -> &Url {
         &self.url
@@ -317,15 +309,6 @@ impl Lake {
             .unwrap_or(full)
             .trim_start_matches('/')
             .to_string()
-    }
-
-    /// Delete one object (retention moves and test clean-up).
-    pub async fn delete(&self, rel: &str) -> Result<()> {
-        let path = self.path(rel);
-        match self.store.delete(&path).await {
-            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
-            Err(e) => Err(self.classify("deleting", &path, e)),
-        }
     }
 }
 
