@@ -30,6 +30,16 @@ pub enum Entity {
     EventsDeployments,
     /// `raw/events/incidents`
     EventsIncidents,
+    /// `raw/jira/issues`
+    JiraIssues,
+    /// `raw/jira/changelog_items`
+    JiraChangelogItems,
+    /// `raw/jira/sprints`
+    JiraSprints,
+    /// `raw/jira/boards`
+    JiraBoards,
+    /// `raw/jira/statuses`
+    JiraStatuses,
 }
 
 #[derive(Clone, Copy)]
@@ -38,11 +48,12 @@ enum Col {
     Int,
     Bool,
     Ts,
+    Float,
 }
 
 impl Entity {
     /// Every entity, in a stable order.
-    pub const ALL: [Entity; 10] = [
+    pub const ALL: [Entity; 15] = [
         Entity::GithubPullRequests,
         Entity::GithubPullRequestCommits,
         Entity::GithubPullRequestReviews,
@@ -53,12 +64,22 @@ impl Entity {
         Entity::GithubIssues,
         Entity::EventsDeployments,
         Entity::EventsIncidents,
+        Entity::JiraIssues,
+        Entity::JiraChangelogItems,
+        Entity::JiraSprints,
+        Entity::JiraBoards,
+        Entity::JiraStatuses,
     ];
 
     /// The source folder (`github`, `events`).
     pub fn source(self) -> &'static str {
         match self {
             Entity::EventsDeployments | Entity::EventsIncidents => "events",
+            Entity::JiraIssues
+            | Entity::JiraChangelogItems
+            | Entity::JiraSprints
+            | Entity::JiraBoards
+            | Entity::JiraStatuses => "jira",
             _ => "github",
         }
     }
@@ -76,6 +97,11 @@ impl Entity {
             Entity::GithubIssues => "issues",
             Entity::EventsDeployments => "deployments",
             Entity::EventsIncidents => "incidents",
+            Entity::JiraIssues => "issues",
+            Entity::JiraChangelogItems => "changelog_items",
+            Entity::JiraSprints => "sprints",
+            Entity::JiraBoards => "boards",
+            Entity::JiraStatuses => "statuses",
         }
     }
 
@@ -224,6 +250,72 @@ impl Entity {
                 ("resolved_at", Ts),
                 ("severity", Str),
             ],
+            Entity::JiraIssues => &[
+                ("issue_id", Str),
+                ("issue_key", Str),
+                ("project_key", Str),
+                ("issue_type", Str),
+                ("summary", Str),
+                ("status", Str),
+                ("status_id", Str),
+                ("status_category", Str),
+                ("priority", Str),
+                ("created_at", Ts),
+                ("updated_at", Ts),
+                ("resolution_date", Ts),
+                ("story_points", Float),
+                ("epic_key", Str),
+                ("parent_key", Str),
+                ("sprint_id", Int),
+                ("sprint_ids", Str),
+                ("assignee_account_id", Str),
+                ("assignee_name", Str),
+                ("assignee_email", Str),
+                ("reporter_account_id", Str),
+                ("labels", Str),
+                ("components", Str),
+                ("fix_versions", Str),
+                ("changelog_total", Int),
+                ("deleted_at", Ts),
+                ("deleted_reason", Str),
+            ],
+            Entity::JiraChangelogItems => &[
+                ("issue_id", Str),
+                ("issue_key", Str),
+                ("changelog_id", Str),
+                ("item_index", Int),
+                ("created_at", Ts),
+                ("author_account_id", Str),
+                ("field", Str),
+                ("field_id", Str),
+                ("field_type", Str),
+                ("from_value", Str),
+                ("from_string", Str),
+                ("to_value", Str),
+                ("to_string", Str),
+            ],
+            Entity::JiraSprints => &[
+                ("sprint_id", Int),
+                ("board_id", Int),
+                ("origin_board_id", Int),
+                ("name", Str),
+                ("state", Str),
+                ("start_date", Ts),
+                ("end_date", Ts),
+                ("complete_date", Ts),
+                ("goal", Str),
+            ],
+            Entity::JiraBoards => &[
+                ("board_id", Int),
+                ("name", Str),
+                ("board_type", Str),
+                ("project_key", Str),
+            ],
+            Entity::JiraStatuses => &[
+                ("status_id", Str),
+                ("name", Str),
+                ("category_key", Str),
+            ],
         }
     }
 
@@ -238,6 +330,7 @@ impl Entity {
                 Col::Int => DataType::Int64,
                 Col::Bool => DataType::Boolean,
                 Col::Ts => ts(),
+                Col::Float => DataType::Float64,
             };
             fields.push(Field::new(*name, dt, true));
         }

@@ -1,6 +1,6 @@
 //! Record types and Arrow schemas of flowlake's raw entities.
 //!
-//! This is the bottom of the pipeline: connectors (`flowlake-github`, later Jira) turn API
+//! This is the bottom of the pipeline: connectors (`flowlake-github`, `flowlake-jira`) turn API
 //! payloads into these records, `flowlake-lake` writes them as Parquet under
 //! `raw/<source>/<entity>/`, and `sql/staging` reads them back. The column names and types are
 //! the contract in `docs/raw-zone.md`.
@@ -9,6 +9,7 @@
 //! - [`Entity`]: one raw table (source, name, Arrow schema).
 //! - [`github`]: the GitHub records and their parsers for REST and GraphQL payloads.
 //! - [`events`]: deployments and incidents imported from any other tool.
+//! - [`jira`]: the Jira records, their parsers and the custom-field map.
 //! - [`to_batch`]: records → an Arrow `RecordBatch` in the entity's schema.
 //!
 //! ```
@@ -25,6 +26,7 @@ mod entity;
 mod error;
 pub mod events;
 pub mod github;
+pub mod jira;
 pub mod time;
 
 pub use entity::{Entity, to_batch};

@@ -13,6 +13,10 @@ pub fn parse_ts(s: &str) -> Option<DateTime<Utc>> {
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Some(t.with_timezone(&Utc));
     }
+    // Jira writes offsets without a colon: `2020-06-12T08:13:13.360+0800`.
+    if let Ok(t) = DateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f%z") {
+        return Some(t.with_timezone(&Utc));
+    }
     for fmt in [
         "%Y-%m-%d %H:%M:%S%.f",
         "%Y-%m-%dT%H:%M:%S%.f",
@@ -43,6 +47,7 @@ mod tests {
         assert_eq!(parse_ts("2023-04-10T06:51:47.000+00:00"), Some(a));
         assert_eq!(parse_ts("2023-4-10 6:51:47"), Some(a));
         assert_eq!(parse_ts("2023-04-10T08:51:47+02:00"), Some(a));
+        assert_eq!(parse_ts("2023-04-10T14:51:47.000+0800"), Some(a));
         assert_eq!(parse_ts(""), None);
         assert_eq!(parse_ts("yesterday"), None);
     }
