@@ -191,12 +191,60 @@ pub fn backtest(history: &History, query: &BacktestQuery, options: &Options) -> 
             horizon_days: horizon_seen,
         });
     }
-    let levels = LEVELS
+    let levels = coverage(&observations, query.confidence);
+    Ok(Backtest {
+        kind: query.kind,
+        levels,
+        observations,
+        skipped,
+    })
+}
+
+/// Pools backtests of several histories (projects, teams) that asked the same question into
+/// one report: the observations are concatenated, in the order given, and every level's
+/// coverage and interval is computed over all of them. Different projects' outcomes are
+/// independent, so pooling narrows the intervals honestly; it is how a portfolio's calibration
+/// is judged when each project alone has only a few dozen origins.
+pub fn pool(parts: &[Backtest], confidence: f64) -> Result<Backtest> {
+    let first = parts.first().ok_or_else(|| Error::InvalidOption {
+        option: "backtests".into(),
+        reason: "nothing to pool".into(),
+    })?;
+    if let Some(other) = parts.iter().find(|b| b.kind != first.kind) {
+        return Err(Error::InvalidOption {
+            option: "backtests".into(),
+            reason: format!(
+                "cannot pool different questions: {:?} and {:?}",
+                first.kind, other.kind
+            ),
+        });
+    }
+    if !(confidence > 0.0 && confidence < 1.0) {
+        return Err(Error::InvalidOption {
+            option: "confidence".into(),
+            reason: format!("must be in (0, 1), got {confidence}"),
+        });
+    }
+    let observations: Vec<Observation> = parts
+        .iter()
+        .flat_map(|b| b.observations.iter().cloned())
+        .collect();
+    Ok(Backtest {
+        kind: first.kind,
+        levels: coverage(&observations, confidence),
+        observations,
+        skipped: parts.iter().map(|b| b.skipped).sum(),
+    })
+}
+
+/// Per level: how often it held over `observations`, its interval and verdict.
+fn coverage(observations: &[Observation], confidence: f64) -> Vec<LevelCoverage> {
+    LEVELS
         .iter()
         .map(|&level| {
             let total = observations.len();
             let held = observations.iter().filter(|o| o.held[&level]).count();
-            let (lower, upper) = clopper_pearson(held as u64, total as u64, query.confidence);
+            let (lower, upper) = clopper_pearson(held as u64, total as u64, confidence);
             let nominal = f64::from(level) / 100.0;
             let verdict = if upper < nominal {
                 Verdict::Overconfident
@@ -215,13 +263,7 @@ pub fn backtest(history: &History, query: &BacktestQuery, options: &Options) -> 
                 verdict,
             }
         })
-        .collect();
-    Ok(Backtest {
-        kind: query.kind,
-        levels,
-        observations,
-        skipped,
-    })
+        .collect()
 }
 
 /// Windows with nothing done, or futures that never finish, are skipped, not fatal.

@@ -66,7 +66,7 @@ mod simulate;
 
 pub use backtest::{
     Backtest, BacktestKind, BacktestQuery, LevelCoverage, Observation, Verdict, backtest,
-    clopper_pearson,
+    clopper_pearson, pool,
 };
 pub use calendar::Calendar;
 pub use error::{Error, Result};

@@ -140,11 +140,61 @@ struct HowManyArgs {
     model: ModelArgs,
 }
 
+/// Where a backtest's histories come from: several may be given, and are pooled.
+#[derive(Debug, clap::Args)]
+struct BacktestSourceArgs {
+    /// CSV history with the header `day,items_done` (repeatable: the backtests of several
+    /// histories are reported one by one and pooled).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["lake", "project"])]
+    history: Vec<PathBuf>,
+    /// Lake URL (default: FLOWLAKE_LAKE, [lake] url, ./lake); without --project, every project
+    /// in mart_throughput_daily is backtested and pooled.
+    #[arg(long, value_name = "URL")]
+    lake: Option<String>,
+    /// Jira project key in mart_throughput_daily (repeatable).
+    #[arg(long, value_name = "KEY")]
+    project: Vec<String>,
+}
+
+impl BacktestSourceArgs {
+    fn plan(&self) -> Result<Source> {
+        let mut sources: Vec<Source> =
+            self.history.iter().cloned().map(Source::Csv).collect();
+        for p in &self.project {
+            if p.trim().is_empty() {
+                bail!("--project must not be empty");
+            }
+            sources.push(Source::Lake {
+                url: self.lake.clone(),
+                project: p.trim().to_string(),
+            });
+        }
+        if sources.is_empty() {
+            return if self.lake.is_some() {
+                Ok(Source::LakeAll {
+                    url: self.lake.clone(),
+                })
+            } else {
+                bail!(
+                    "no history: pass --history FILE (CSV day,items_done; repeatable), \
+                     --project KEY (repeatable) or --lake URL alone (every project in the \
+                     lake's {MART})"
+                )
+            };
+        }
+        Ok(if sources.len() == 1 {
+            sources.remove(0)
+        } else {
+            Source::Many(sources)
+        })
+    }
+}
+
 /// `forecast backtest` flags.
 #[derive(Debug, clap::Args)]
 struct BacktestArgs {
     #[command(flatten)]
-    source: SourceArgs,
+    source: BacktestSourceArgs,
     /// Ask "how many items in the next N days?" at each origin (the default, 14).
     #[arg(
         long,
@@ -181,6 +231,10 @@ enum Source {
         url: Option<String>,
         project: String,
     },
+    /// Every project of the lake's mart (backtests only).
+    LakeAll { url: Option<String> },
+    /// Several histories, backtested one by one and pooled (backtests only).
+    Many(Vec<Source>),
 }
 
 impl SourceArgs {
@@ -353,16 +407,12 @@ impl Question {
 /// Run `flowlake forecast`.
 pub async fn run(cmd: ForecastCommand, cfg: &Config) -> Result<()> {
     let plan = cmd.command.plan()?;
-    let (history, described) = match &plan.source {
-        Source::Csv(path) => (read_csv(path)?, format!("{}", path.display())),
-        Source::Lake { url, project } => {
-            let lake = plan::lake(url.as_deref(), cfg)?;
-            lake.check().await?;
-            let history = read_lake(&lake, project).await?;
-            (history, format!("{} {MART} project {project}", lake.url()))
-        }
+    let histories = load(&plan.source, cfg).await?;
+    let report = if let [(history, described)] = histories.as_slice() {
+        forecast(&plan, history, described)?
+    } else {
+        backtest_pooled(&plan, &histories)?
     };
-    let report = forecast(&plan, &history, &described)?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     out.write_all(report.stdout.as_bytes())?;
@@ -371,6 +421,35 @@ pub async fn run(cmd: ForecastCommand, cfg: &Config) -> Result<()> {
         eprintln!("warning: {w}");
     }
     Ok(())
+}
+
+/// Reads every history a source names, each with a description for reports.
+async fn load(source: &Source, cfg: &Config) -> Result<Vec<(History, String)>> {
+    let mut out = Vec::new();
+    let mut todo = vec![source.clone()];
+    while let Some(source) = todo.pop() {
+        match source {
+            Source::Csv(path) => out.push((read_csv(&path)?, format!("{}", path.display()))),
+            Source::Lake { url, project } => {
+                let lake = plan::lake(url.as_deref(), cfg)?;
+                lake.check().await?;
+                let history = read_lake(&lake, &project).await?;
+                out.push((history, format!("{} {MART} project {project}", lake.url())));
+            }
+            Source::LakeAll { url } => {
+                let lake = plan::lake(url.as_deref(), cfg)?;
+                lake.check().await?;
+                for project in lake_projects(&lake).await?.into_iter().rev() {
+                    todo.push(Source::Lake {
+                        url: url.clone(),
+                        project,
+                    });
+                }
+            }
+            Source::Many(list) => todo.extend(list.into_iter().rev()),
+        }
+    }
+    Ok(out)
 }
 
 /// What a command prints.
@@ -443,6 +522,47 @@ fn forecast(plan: &Plan, history: &History, source: &str) -> Result<Report> {
             })
         }
     }
+}
+
+/// Backtests each history with the plan's question and options, then pools them.
+fn backtest_pooled(plan: &Plan, histories: &[(History, String)]) -> Result<Report> {
+    let Ask::Backtest { kind, step_days } = plan.ask else {
+        bail!("several histories can only be backtested (forecast backtest)");
+    };
+    let query = BacktestQuery {
+        kind,
+        step_days,
+        first_origin: None,
+        confidence: CONFIDENCE,
+    };
+    let mut parts = Vec::new();
+    for (history, described) in histories {
+        let b = flowlake_forecast::backtest(history, &query, &plan.options)
+            .map_err(|e| flag_error(e, false))
+            .with_context(|| format!("backtesting {described}"))?;
+        parts.push((described.clone(), b));
+    }
+    let all: Vec<Backtest> = parts.iter().map(|(_, b)| b.clone()).collect();
+    let pooled = flowlake_forecast::pool(&all, CONFIDENCE)?;
+    let mut warnings = Vec::new();
+    if let BacktestKind::HowMany { horizon_days } = kind
+        && step_days < horizon_days
+        && plan.format != Format::Json
+    {
+        warnings.push(overlap_warning(step_days, horizon_days));
+    }
+    let (first, _) = &histories[0];
+    let described = format!("{} histories, pooled", histories.len());
+    let meta = Meta {
+        source: &described,
+        history: first,
+        options: &plan.options,
+        calendar: &plan.calendar,
+    };
+    Ok(Report {
+        stdout: render_backtest_parts(&pooled, &parts, histories, step_days, &meta, plan.format),
+        warnings,
+    })
 }
 
 fn overlap_warning(step_days: u32, horizon_days: u32) -> String {
@@ -628,6 +748,45 @@ async fn read_lake(lake: &Lake, project: &str) -> Result<History> {
         bail!("--project {project}: no rows in {MART} (projects there: {names})");
     }
     History::new(days).with_context(|| format!("{MART}, project {project}"))
+}
+
+/// The projects in the lake's mart, sorted.
+async fn lake_projects(lake: &Lake) -> Result<Vec<String>> {
+    let rel = format!("marts/{MART}");
+    if !lake.exists_prefix(&rel).await? {
+        bail!(
+            "the lake {} has no {MART} yet: ingest Jira and run `flowlake build`, or pass \
+             --history FILE (CSV day,items_done)",
+            lake.url()
+        );
+    }
+    let ctx = flowlake_marts::session_for_query(lake)
+        .await
+        .context("opening the lake")?;
+    if !ctx.table_exist(MART)? {
+        ctx.register_parquet(MART, &lake.table_url(&rel), ParquetReadOptions::default())
+            .await
+            .with_context(|| format!("reading {}", lake.table_url(&rel)))?;
+    }
+    let batches = ctx
+        .sql(&format!(
+            "select distinct cast(project as varchar) from {MART} where project is not null \
+             order by 1"
+        ))
+        .await?
+        .collect()
+        .await
+        .with_context(|| format!("reading the projects of {MART}"))?;
+    let mut out = Vec::new();
+    for b in &batches {
+        let col = arrow::compute::cast(b.column(0), &DataType::Utf8)?;
+        let col = col.as_string::<i32>();
+        out.extend((0..col.len()).map(|i| col.value(i).to_string()));
+    }
+    if out.is_empty() {
+        bail!("{MART} in {} has no projects", lake.url());
+    }
+    Ok(out)
 }
 
 fn history_sql(project: &str) -> String {
@@ -962,6 +1121,128 @@ fn render_backtest(b: &Backtest, step_days: u32, meta: &Meta<'_>, format: Format
     out
 }
 
+/// A pooled backtest: one line per history, then the pooled table (or JSON with `sources`).
+fn render_backtest_parts(
+    pooled: &Backtest,
+    parts: &[(String, Backtest)],
+    histories: &[(History, String)],
+    step_days: u32,
+    meta: &Meta<'_>,
+    format: Format,
+) -> String {
+    let rate = |b: &Backtest, level: u8| {
+        b.levels
+            .iter()
+            .find(|l| l.level == level)
+            .map_or(f64::NAN, |l| l.rate)
+    };
+    match format {
+        Format::Table => {
+            let mut out = String::new();
+            let width = parts.iter().map(|(d, _)| d.len()).max().unwrap_or(6).max(6);
+            let _ = writeln!(
+                out,
+                "{:<width$}  {:>10}  {:>7}  {:>7}  {:>7}  {:>7}",
+                "history", "origins", "p50", "p70", "p85", "p95"
+            );
+            for ((described, b), (h, _)) in parts.iter().zip(histories) {
+                let _ = writeln!(
+                    out,
+                    "{:<width$}  {:>10}  {:>6.1}%  {:>6.1}%  {:>6.1}%  {:>6.1}%   ({} to {})",
+                    described,
+                    b.observations.len(),
+                    rate(b, 50) * 100.0,
+                    rate(b, 70) * 100.0,
+                    rate(b, 85) * 100.0,
+                    rate(b, 95) * 100.0,
+                    ymd(h.first_day()),
+                    ymd(h.last_day()),
+                );
+            }
+            out.push('\n');
+            let table = render_backtest(pooled, step_days, meta, format);
+            // The pooled table's "History …" line describes one history: say what was pooled.
+            for line in table.lines() {
+                if line.starts_with("History ") {
+                    let _ = writeln!(out, "Pooled over {} histories:", parts.len());
+                } else {
+                    out.push_str(line);
+                    out.push('\n');
+                }
+            }
+            out
+        }
+        Format::Csv => {
+            let mut out = String::from("history,level,held,total,rate,lower,upper,verdict\n");
+            let all = parts
+                .iter()
+                .map(|(d, b)| (d.as_str(), b))
+                .chain(std::iter::once(("pooled", pooled)));
+            for (described, b) in all {
+                for l in &b.levels {
+                    let _ = writeln!(
+                        out,
+                        "{},{},{},{},{:.4},{:.4},{:.4},{}",
+                        csv_field(described),
+                        l.level,
+                        l.held,
+                        l.total,
+                        l.rate,
+                        l.lower,
+                        l.upper,
+                        verdict_name(l.verdict)
+                    );
+                }
+            }
+            out
+        }
+        Format::Json => {
+            let mut v: Value = serde_json::from_str(&render_backtest(pooled, step_days, meta, format))
+                .unwrap_or(Value::Null);
+            let sources: Vec<Value> = parts
+                .iter()
+                .zip(histories)
+                .map(|((described, b), (h, _))| {
+                    let levels: Vec<Value> = b
+                        .levels
+                        .iter()
+                        .map(|l| {
+                            json!({
+                                "level": l.level, "held": l.held, "total": l.total,
+                                "rate": l.rate, "lower": l.lower, "upper": l.upper,
+                                "verdict": verdict_name(l.verdict),
+                            })
+                        })
+                        .collect();
+                    json!({
+                        "source": described,
+                        "first_day": ymd(h.first_day()),
+                        "last_day": ymd(h.last_day()),
+                        "origins": b.observations.len(),
+                        "skipped": b.skipped,
+                        "levels": levels,
+                    })
+                })
+                .collect();
+            if let Value::Object(m) = &mut v {
+                m.insert("source".into(), json!("pooled"));
+                m.remove("history");
+                m.insert("sources".into(), Value::Array(sources));
+            }
+            pretty(&v)
+        }
+    }
+}
+
+/// Quote a CSV field when it holds a comma or a quote.
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
 fn sample_json(s: &flowlake_forecast::SampleSummary) -> Value {
     json!({
         "window_start": ymd(s.window_start),
@@ -1288,6 +1569,81 @@ mod tests {
         assert_eq!(levels[2]["level"], 85);
         assert!(levels[2]["lower"].as_f64() <= levels[2]["rate"].as_f64());
         assert_eq!(v["kind"]["how_many"]["horizon_days"], 14);
+    }
+
+    #[test]
+    fn several_histories_are_backtested_and_pooled() {
+        let p = plan(&[
+            "backtest",
+            "--history",
+            "a.csv",
+            "--history",
+            "b.csv",
+            "--exact",
+            "--window-days",
+            "20",
+        ])
+        .unwrap();
+        assert_eq!(
+            p.source,
+            Source::Many(vec![Source::Csv("a.csv".into()), Source::Csv("b.csv".into())])
+        );
+        let p2 = plan(&["backtest", "--lake", "s3://b/l"]).unwrap();
+        assert_eq!(
+            p2.source,
+            Source::LakeAll {
+                url: Some("s3://b/l".into())
+            }
+        );
+        let p3 = plan(&["backtest", "--project", "PAY", "--project", "PLAT"]).unwrap();
+        assert!(matches!(p3.source, Source::Many(ref v) if v.len() == 2));
+        // A second, busier history: the pooled counts are the sums of the parts.
+        let busy = History::from_counts(
+            d("2026-01-01"),
+            (0..80).map(|i| (i * 3 % 7) as u64).collect(),
+        )
+        .unwrap();
+        let hs = vec![(history(), "a.csv".to_string()), (busy, "b.csv".to_string())];
+        let mut json_plan = plan(&[
+            "backtest",
+            "--history",
+            "a.csv",
+            "--history",
+            "b.csv",
+            "--exact",
+            "--window-days",
+            "20",
+            "--format",
+            "json",
+        ])
+        .unwrap();
+        let v: Value = serde_json::from_str(&backtest_pooled(&json_plan, &hs).unwrap().stdout)
+            .unwrap();
+        let sources = v["sources"].as_array().unwrap();
+        assert_eq!(sources.len(), 2);
+        assert_eq!(sources[1]["source"], "b.csv");
+        for (i, level) in v["levels"].as_array().unwrap().iter().enumerate() {
+            let sum = |k: &str| {
+                sources
+                    .iter()
+                    .map(|s| s["levels"][i][k].as_u64().unwrap())
+                    .sum::<u64>()
+            };
+            assert_eq!(level["held"].as_u64().unwrap(), sum("held"));
+            assert_eq!(level["total"].as_u64().unwrap(), sum("total"));
+        }
+        assert_eq!(
+            v["origins"].as_u64().unwrap(),
+            sources.iter().map(|s| s["origins"].as_u64().unwrap()).sum::<u64>()
+        );
+        json_plan.format = Format::Table;
+        let table = backtest_pooled(&json_plan, &hs).unwrap().stdout;
+        assert!(table.contains("Pooled over 2 histories"), "{table}");
+        assert!(table.lines().any(|l| l.starts_with("b.csv")), "{table}");
+        json_plan.format = Format::Csv;
+        let csv = backtest_pooled(&json_plan, &hs).unwrap().stdout;
+        assert_eq!(csv.lines().count(), 1 + 3 * 4, "{csv}");
+        assert!(csv.lines().any(|l| l.starts_with("pooled,85,")), "{csv}");
     }
 
     fn err(args: &[&str]) -> String {

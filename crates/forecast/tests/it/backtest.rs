@@ -1,5 +1,5 @@
 use flowlake_forecast::{
-    BacktestKind, BacktestQuery, History, Method, Options, Verdict, backtest, clopper_pearson,
+    BacktestKind, BacktestQuery, History, Method, Options, Verdict, backtest, clopper_pearson, pool,
 };
 use rand::RngExt;
 
@@ -19,15 +19,48 @@ fn stationary(n_histories: u64, len: usize) -> Vec<History> {
 }
 
 fn pooled(histories: &[History], query: &BacktestQuery, options: &Options) -> (usize, usize) {
-    let mut held = 0;
-    let mut total = 0;
-    for h in histories {
-        let b = backtest(h, query, options).unwrap();
-        let p85 = b.levels.iter().find(|l| l.level == 85).unwrap();
-        held += p85.held;
-        total += p85.total;
+    let parts: Vec<_> = histories
+        .iter()
+        .map(|h| backtest(h, query, options).unwrap())
+        .collect();
+    let all = pool(&parts, query.confidence).unwrap();
+    // Pooling is the sum of the parts, level by level.
+    for l in &all.levels {
+        let held: usize = parts
+            .iter()
+            .map(|b| b.levels.iter().find(|x| x.level == l.level).unwrap().held)
+            .sum();
+        assert_eq!(l.held, held, "p{}", l.level);
+        assert_eq!(l.total, all.observations.len());
     }
-    (held, total)
+    assert_eq!(
+        all.observations.len(),
+        parts.iter().map(|b| b.observations.len()).sum::<usize>()
+    );
+    let p85 = all.levels.iter().find(|l| l.level == 85).unwrap();
+    (p85.held, p85.total)
+}
+
+#[test]
+fn pooling_refuses_mixed_questions_and_nothing() {
+    let h = &stationary(1, 200)[0];
+    let ask = |kind| BacktestQuery {
+        kind,
+        step_days: 14,
+        first_origin: None,
+        confidence: 0.95,
+    };
+    let options = Options {
+        method: Method::Exact,
+        ..Options::default()
+    };
+    let a = backtest(h, &ask(BacktestKind::HowMany { horizon_days: 14 }), &options).unwrap();
+    let b = backtest(h, &ask(BacktestKind::When { items: 10 }), &options).unwrap();
+    assert!(pool(&[a.clone(), b], 0.95).is_err());
+    assert!(pool(&[], 0.95).is_err());
+    assert!(pool(&[a.clone()], 1.0).is_err());
+    // One part pools to itself.
+    assert_eq!(pool(&[a.clone()], 0.95).unwrap(), a);
 }
 
 #[test]
