@@ -25,7 +25,7 @@ use flowlake_model::github::{Deployment, Issue, PrCommit, PullRequest, Review, W
 use flowlake_model::time::parse_ts;
 use serde_json::Value;
 
-type Row = HashMap<String, String>;
+pub(crate) type Row = HashMap<String, String>;
 
 fn root() -> PathBuf {
     std::env::var_os("FLOWLAKE_DEVLAKE_FIXTURES")
@@ -34,7 +34,7 @@ fn root() -> PathBuf {
         .join("backend/plugins")
 }
 
-fn read_csv(rel: &str) -> Vec<Row> {
+pub(crate) fn read_csv(rel: &str) -> Vec<Row> {
     let path = root().join(rel);
     let mut r = csv::Reader::from_path(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let headers = r.headers().expect("a header row").clone();
@@ -50,7 +50,7 @@ fn read_csv(rel: &str) -> Vec<Row> {
         .collect()
 }
 
-fn connection_of(params: &str) -> Option<i64> {
+pub(crate) fn connection_of(params: &str) -> Option<i64> {
     serde_json::from_str::<Value>(params)
         .ok()?
         .get("ConnectionId")?
@@ -58,7 +58,7 @@ fn connection_of(params: &str) -> Option<i64> {
 }
 
 /// The connection the snapshot was extracted from (one for the whole table).
-fn snapshot_connection(snapshot: &[Row]) -> i64 {
+pub(crate) fn snapshot_connection(snapshot: &[Row]) -> i64 {
     let ids: BTreeSet<i64> = snapshot
         .iter()
         .map(|r| r["connection_id"].parse().expect("numeric connection_id"))
@@ -69,7 +69,7 @@ fn snapshot_connection(snapshot: &[Row]) -> i64 {
 
 /// `(data, input)` of the raw rows of `connection`, asserting that exactly the decoys (another
 /// or no connection) were left out.
-fn raw_rows(rel: &str, connection: i64, max_decoys: usize) -> Vec<(Value, Value)> {
+pub(crate) fn raw_rows(rel: &str, connection: i64, max_decoys: usize) -> Vec<(Value, Value)> {
     let all = read_csv(rel);
     let kept: Vec<(Value, Value)> = all
         .iter()
@@ -88,18 +88,18 @@ fn raw_rows(rel: &str, connection: i64, max_decoys: usize) -> Vec<(Value, Value)
     kept
 }
 
-fn ts(s: &str) -> Option<DateTime<Utc>> {
+pub(crate) fn ts(s: &str) -> Option<DateTime<Utc>> {
     if s.trim().is_empty() {
         return None;
     }
     Some(parse_ts(s).unwrap_or_else(|| panic!("unparseable DevLake timestamp {s:?}")))
 }
 
-fn opt(s: &str) -> Option<String> {
+pub(crate) fn opt(s: &str) -> Option<String> {
     (!s.is_empty()).then(|| s.to_string())
 }
 
-fn int(s: &str) -> i64 {
+pub(crate) fn int(s: &str) -> i64 {
     s.parse()
         .unwrap_or_else(|_| panic!("not an integer: {s:?}"))
 }

@@ -6,5 +6,8 @@
 //!   `from_graphql` parsers and compare every field we keep with DevLake's extracted snapshot
 //!   tables. Tests that check our parsers against someone else's reading of the same payloads
 //!   belong here.
+//! - `devlake_jira`: the same for DevLake's recorded Jira payloads (issues with their
+//!   embedded changelogs, sprints, statuses).
 
 mod devlake;
+mod devlake_jira;
