@@ -125,6 +125,14 @@ pub struct SimConfig {
     pub app_id: u64,
     /// The App's one installation (default 2002).
     pub installation_id: u64,
+    /// Jira Cloud: the e-mail of Basic `email:api_token` (default `sim@acme.test`).
+    pub jira_email: String,
+    /// Jira Cloud: the API token of Basic `email:api_token` (default `sim-jira-token`).
+    pub jira_api_token: String,
+    /// Jira Data Center: the personal access token sent as `Bearer` (default `sim-jira-pat`).
+    pub jira_pat: String,
+    /// Jira Cloud OAuth 2.0: the access token sent as `Bearer` (default `sim-jira-oauth`).
+    pub jira_oauth_token: String,
 }
 
 impl Default for SimConfig {
@@ -151,6 +159,10 @@ impl SimConfig {
             rate_limit_window_secs: 3_600,
             app_id: 1001,
             installation_id: 2002,
+            jira_email: "sim@acme.test".to_string(),
+            jira_api_token: "sim-jira-token".to_string(),
+            jira_pat: "sim-jira-pat".to_string(),
+            jira_oauth_token: "sim-jira-oauth".to_string(),
         }
     }
 
@@ -195,6 +207,19 @@ impl SimConfig {
                 field: "token",
                 reason: "must not be empty".to_string(),
             });
+        }
+        for (field, v) in [
+            ("jira_email", &self.jira_email),
+            ("jira_api_token", &self.jira_api_token),
+            ("jira_pat", &self.jira_pat),
+            ("jira_oauth_token", &self.jira_oauth_token),
+        ] {
+            if v.is_empty() {
+                return Err(Error::Config {
+                    field,
+                    reason: "must not be empty".to_string(),
+                });
+            }
         }
         if self.rate_limit_window_secs == 0 {
             return Err(Error::Config {

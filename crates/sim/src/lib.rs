@@ -43,13 +43,14 @@
 
 pub mod config;
 pub mod error;
+pub mod jira;
 pub mod model;
 pub mod org;
 pub mod server;
 
 pub(crate) mod api;
 pub(crate) mod generate;
-pub(crate) mod jira;
+pub(crate) mod jira_api;
 pub(crate) mod util;
 
 pub use config::{Scale, SimConfig, timeline_end};

@@ -12,6 +12,7 @@ use rand::RngExt;
 
 use crate::config::{Scale, SimConfig};
 use crate::error::Result;
+use crate::jira::{IssueState, JiraIssue, JiraProjectData, JiraUser, MOVED_KEY_BASE, OPS_KEY};
 use crate::model::{ActorKind, Person, PullRequest, RepoData, Team, WorkItem};
 use crate::util::{node_id, rng_for};
 
@@ -74,8 +75,10 @@ pub struct Org {
     pub teams: Arc<[Team]>,
     /// Repositories.
     pub repos: Vec<Repo>,
-    /// Jira projects, one per team.
+    /// Jira projects, one per team (the Jira site also has the incident project
+    /// [`crate::jira::OPS_KEY`], see [`Org::jira_data`]).
     pub projects: Vec<Project>,
+    ops: OnceLock<JiraProjectData>,
 }
 
 /// A repository. Its activity is generated on the first call of [`Repo::data`].
@@ -135,24 +138,41 @@ impl Repo {
     }
 }
 
-/// A Jira project (one per team). Its work items are generated on first access.
+/// A Jira project (one per team). Its work items and Jira issues are generated on first
+/// access.
 #[derive(Debug)]
 pub struct Project {
     /// Key, e.g. `PAY`.
     pub key: String,
+    /// Display name, e.g. `Payments`.
+    pub name: String,
     /// Owning team (index into [`Org::teams`]).
     pub team: usize,
+    pub(crate) index: usize,
     pub(crate) seed: u64,
     pub(crate) start: DateTime<Utc>,
+    pub(crate) end: DateTime<Utc>,
     pub(crate) until: DateTime<Utc>,
+    pub(crate) scale_small: bool,
     pub(crate) assignees: Vec<String>,
+    pub(crate) members: Vec<usize>,
+    /// Where this project's moved issues go (the next project), if anywhere.
+    pub(crate) move_to: Option<String>,
     items: OnceLock<Vec<WorkItem>>,
+    jira: OnceLock<JiraProjectData>,
 }
 
 impl Project {
     /// The project's work items, by creation time (generated on first access).
     pub fn work_items(&self) -> &[WorkItem] {
         self.items.get_or_init(|| crate::jira::generate_items(self))
+    }
+
+    /// The project's Jira issues, sprints and board (generated on first access). Issue `n`
+    /// (0-based) is work item `n`; epics follow.
+    pub fn jira(&self) -> &JiraProjectData {
+        self.jira
+            .get_or_init(|| crate::jira::generate_project(self, self.work_items()))
     }
 }
 
@@ -288,12 +308,19 @@ impl Org {
             .enumerate()
             .map(|(i, t)| Project {
                 key: t.jira_key.clone(),
+                name: title_case(&t.name),
                 team: i,
+                index: i,
                 seed: crate::util::mix(seed ^ crate::util::mix(0x717a + i as u64)),
                 start,
+                end: config.end,
                 until,
+                scale_small: scale == Scale::Small,
                 assignees: t.members.iter().map(|&m| people[m].login.clone()).collect(),
+                members: t.members.clone(),
+                move_to: (teams.len() > 1).then(|| teams[(i + 1) % teams.len()].jira_key.clone()),
                 items: OnceLock::new(),
+                jira: OnceLock::new(),
             })
             .collect();
 
@@ -308,6 +335,7 @@ impl Org {
             teams,
             repos,
             projects,
+            ops: OnceLock::new(),
         })
     }
 
@@ -401,6 +429,147 @@ impl Org {
             .enumerate()
             .map(|(i, c)| (first + Duration::days(i as i64), c))
             .collect()
+    }
+}
+
+fn title_case(name: &str) -> String {
+    let mut c = name.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}
+
+/// The Jira site: projects, issues at a clock, accounts.
+impl Org {
+    /// Keys of the Jira site's projects: one per team, then [`OPS_KEY`].
+    pub fn jira_project_keys(&self) -> Vec<&str> {
+        self.projects
+            .iter()
+            .map(|p| p.key.as_str())
+            .chain([OPS_KEY])
+            .collect()
+    }
+
+    /// Display name of a Jira project (`Payments`, `Operations`).
+    pub fn jira_project_name(&self, key: &str) -> Option<String> {
+        if key.eq_ignore_ascii_case(OPS_KEY) {
+            return Some("Operations".to_string());
+        }
+        self.project(key).map(|p| p.name.clone())
+    }
+
+    /// A Jira project's data (team projects and `OPS`; `OPS` generates every repository's
+    /// activity on first access, as its incidents mirror the GitHub ones).
+    pub fn jira_data(&self, key: &str) -> Option<&JiraProjectData> {
+        if key.eq_ignore_ascii_case(OPS_KEY) {
+            return Some(
+                self.ops
+                    .get_or_init(|| crate::jira::generate_ops(self, self.projects.len())),
+            );
+        }
+        self.project(key).map(Project::jira)
+    }
+
+    /// The canonical key of a Jira project (`pay` → `PAY`), if it exists.
+    pub fn jira_project_key(&self, key: &str) -> Option<&str> {
+        self.jira_project_keys()
+            .into_iter()
+            .find(|k| k.eq_ignore_ascii_case(key))
+    }
+
+    fn jira_index(&self, key: &str) -> Option<usize> {
+        if key.eq_ignore_ascii_case(OPS_KEY) {
+            return Some(self.projects.len());
+        }
+        self.projects
+            .iter()
+            .position(|p| p.key.eq_ignore_ascii_case(key))
+    }
+
+    fn jira_data_at(&self, index: usize) -> Option<&JiraProjectData> {
+        match self.projects.get(index) {
+            Some(p) => Some(p.jira()),
+            None if index == self.projects.len() => self.jira_data(OPS_KEY),
+            None => None,
+        }
+    }
+
+    /// The issues in project `key` at `now` with their state: created, not deleted, moved-out
+    /// ones until their move and moved-in ones from it. Unordered.
+    pub fn jira_issues_at(&self, key: &str, now: DateTime<Utc>) -> Vec<(&JiraIssue, IssueState)> {
+        let Some(index) = self.jira_index(key) else {
+            return Vec::new();
+        };
+        let Some(data) = self.jira_data_at(index) else {
+            return Vec::new();
+        };
+        let canon = self.jira_project_key(key).unwrap_or(key).to_string();
+        let mut out: Vec<(&JiraIssue, IssueState)> = data
+            .issues
+            .iter()
+            .filter_map(|i| i.state_at(now).map(|s| (i, s)))
+            .filter(|(_, s)| s.project == canon)
+            .collect();
+        // Issues moved in come from the previous team project.
+        let n = self.projects.len();
+        if index < n && n > 1 {
+            let prev = &self.projects[(index + n - 1) % n];
+            out.extend(
+                prev.jira()
+                    .moved()
+                    .filter_map(|i| i.state_at(now).map(|s| (i, s)))
+                    .filter(|(_, s)| s.project == canon),
+            );
+        }
+        out
+    }
+
+    /// A Jira issue by id, whatever its state.
+    pub fn jira_issue_by_id(&self, id: u64) -> Option<&JiraIssue> {
+        let index = (id / 100_000).checked_sub(1)? as usize;
+        let number = id % 100_000;
+        let data = self.jira_data_at(index)?;
+        data.issues.get((number as usize).checked_sub(1)?)
+    }
+
+    /// A Jira issue by id or key as the server resolves it at `now`: `None` if it does not
+    /// exist (yet, or any more); an old key of a moved issue finds the issue (whose state
+    /// carries the new key).
+    pub fn jira_issue_at(
+        &self,
+        id_or_key: &str,
+        now: DateTime<Utc>,
+    ) -> Option<(&JiraIssue, IssueState)> {
+        let issue = if let Ok(id) = id_or_key.parse::<u64>() {
+            self.jira_issue_by_id(id)?
+        } else {
+            let (project, number) = id_or_key.rsplit_once('-')?;
+            let number: u64 = number.parse().ok()?;
+            let index = self.jira_index(project)?;
+            let n = self.projects.len();
+            if number > MOVED_KEY_BASE && index < n && n > 1 {
+                let prev = (index + n - 1) % n;
+                let i = self.projects[prev]
+                    .jira()
+                    .issues
+                    .get((number - MOVED_KEY_BASE - 1) as usize)?;
+                let m = i.moved.as_ref()?;
+                if !m.to_key.eq_ignore_ascii_case(id_or_key) || m.at > now {
+                    return None;
+                }
+                i
+            } else {
+                let data = self.jira_data_at(index)?;
+                data.issues.get((number as usize).checked_sub(1)?)?
+            }
+        };
+        let state = issue.state_at(now)?;
+        Some((issue, state))
+    }
+
+    /// The Jira account of person `person` (index into [`Org::people`]).
+    pub fn jira_user(&self, person: usize) -> JiraUser {
+        crate::jira::jira_user(&self.name, person, &self.people[person])
     }
 }
 

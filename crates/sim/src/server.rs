@@ -45,8 +45,12 @@ pub struct Stats {
     pub points_spent: u64,
     /// Requests answered with an injected fault (including slow and truncated responses).
     pub faults_injected: u64,
-    /// Requests per route, e.g. `graphql:pullRequests`, `rest:issues`.
+    /// Requests per route, e.g. `graphql:pullRequests`, `rest:issues`, `jira:search`.
     pub by_route: BTreeMap<String, u64>,
+    /// Jira API requests (`/rest/api/{2,3}/…`, `/rest/agile/1.0/…`); not part of `requests`,
+    /// which counts GitHub requests only.
+    #[serde(default)]
+    pub jira_requests: u64,
 }
 
 /// Which rate-limit budget a request spends.
@@ -54,6 +58,7 @@ pub struct Stats {
 enum Resource {
     Core,
     Graphql,
+    Jira,
 }
 
 impl Resource {
@@ -61,6 +66,7 @@ impl Resource {
         match self {
             Resource::Core => "core",
             Resource::Graphql => "graphql",
+            Resource::Jira => "jira",
         }
     }
 }
@@ -98,14 +104,14 @@ enum Fault {
 }
 
 /// A handler's answer before headers and faults are applied.
-struct Reply {
+pub(crate) struct Reply {
     status: StatusCode,
     body: Vec<u8>,
     link: Option<String>,
 }
 
 impl Reply {
-    fn json(status: StatusCode, v: &Value) -> Reply {
+    pub(crate) fn json(status: StatusCode, v: &Value) -> Reply {
         Reply {
             status,
             body: serde_json::to_vec(v).expect("JSON values serialize"),
@@ -116,11 +122,11 @@ impl Reply {
 
 /// Shared server state.
 pub(crate) struct AppState {
-    config: SimConfig,
-    org: Arc<Org>,
+    pub(crate) config: SimConfig,
+    pub(crate) org: Arc<Org>,
     clock: Mutex<DateTime<Utc>>,
     stats: Mutex<Stats>,
-    budgets: Mutex<[Budget; 2]>,
+    budgets: Mutex<[Budget; 3]>,
     fault_rng: Mutex<StdRng>,
     installation_tokens: Mutex<Vec<String>>,
 }
@@ -149,7 +155,7 @@ impl AppState {
                 [Budget {
                     used: 0,
                     reset_at: 0,
-                }; 2],
+                }; 3],
             ),
         }
     }
@@ -226,10 +232,16 @@ impl AppState {
 
     fn count(&self, route: &str, resource: Resource) {
         let mut s = lock(&self.stats);
-        s.requests += 1;
         match resource {
-            Resource::Core => s.rest_requests += 1,
-            Resource::Graphql => s.graphql_requests += 1,
+            Resource::Core => {
+                s.requests += 1;
+                s.rest_requests += 1;
+            }
+            Resource::Graphql => {
+                s.requests += 1;
+                s.graphql_requests += 1;
+            }
+            Resource::Jira => s.jira_requests += 1,
         }
         *s.by_route.entry(route.to_string()).or_default() += 1;
     }
@@ -313,6 +325,113 @@ impl AppState {
         lock(&self.stats).points_spent += u64::from(cost);
         let now = self.now();
         let reply = handler(self, now, &info);
+        finish(reply, Some(&info), fault)
+    }
+}
+
+impl AppState {
+    /// Whether the request carries a Jira credential: Basic `email:api_token`, or a Bearer
+    /// Data Center personal access token or OAuth 2.0 access token.
+    fn jira_authorized(&self, headers: &HeaderMap) -> bool {
+        let Some(v) = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+        else {
+            return false;
+        };
+        let v = v.trim();
+        if let Some(b) = v
+            .strip_prefix("Basic ")
+            .or_else(|| v.strip_prefix("basic "))
+        {
+            let want = format!("{}:{}", self.config.jira_email, self.config.jira_api_token);
+            return crate::util::b64_decode(b.trim()).is_some_and(|d| d == want.as_bytes());
+        }
+        v.strip_prefix("Bearer ")
+            .or_else(|| v.strip_prefix("bearer "))
+            .is_some_and(|t| {
+                let t = t.trim();
+                t == self.config.jira_pat || t == self.config.jira_oauth_token
+            })
+    }
+
+    /// The common path of every Jira request: counting, auth (401), faults (429 with
+    /// `Retry-After`, 502, 503, slow, truncated), the rate limit (429), then the handler on
+    /// the org at the simulated clock.
+    pub(crate) async fn respond_jira(
+        &self,
+        headers: &HeaderMap,
+        route: &str,
+        handler: impl FnOnce(&AppState, DateTime<Utc>) -> Reply,
+    ) -> Response {
+        self.count(route, Resource::Jira);
+        if !self.jira_authorized(headers) {
+            let body = json!({
+                "errorMessages": ["You are not authenticated. Authentication required to perform this operation."],
+                "errors": {},
+            });
+            return finish(Reply::json(StatusCode::UNAUTHORIZED, &body), None, None);
+        }
+        let fault = self.draw_fault();
+        if fault.is_some() {
+            lock(&self.stats).faults_injected += 1;
+        }
+        match fault {
+            Some(Fault::Secondary403 | Fault::Secondary429) => {
+                let (info, _) = self.rate(Resource::Jira, 0, false);
+                let body = json!({ "errorMessages": ["Rate limit exceeded."], "errors": {} });
+                let mut resp = finish(
+                    Reply::json(StatusCode::TOO_MANY_REQUESTS, &body),
+                    Some(&info),
+                    None,
+                );
+                resp.headers_mut().insert(
+                    header::RETRY_AFTER,
+                    HeaderValue::from(self.config.retry_after_secs),
+                );
+                return resp;
+            }
+            Some(Fault::BadGateway) => {
+                return (
+                    StatusCode::BAD_GATEWAY,
+                    [(header::CONTENT_TYPE, "text/html")],
+                    "<html><body><h1>502 Bad Gateway</h1></body></html>",
+                )
+                    .into_response();
+            }
+            Some(Fault::Unavailable) => {
+                let body = json!({ "errorMessages": ["Service Unavailable"], "errors": {} });
+                return finish(
+                    Reply::json(StatusCode::SERVICE_UNAVAILABLE, &body),
+                    None,
+                    None,
+                );
+            }
+            Some(Fault::Slow) => {
+                let ms = lock(&self.fault_rng).random_range(100..=300);
+                tokio::time::sleep(StdDuration::from_millis(ms)).await;
+            }
+            Some(Fault::Truncated) | None => {}
+        }
+        let (info, ok) = self.rate(Resource::Jira, 1, true);
+        if !ok {
+            let body = json!({ "errorMessages": ["Rate limit exceeded."], "errors": {} });
+            let info = RateInfo {
+                used: info.limit,
+                ..info
+            };
+            let mut resp = finish(
+                Reply::json(StatusCode::TOO_MANY_REQUESTS, &body),
+                Some(&info),
+                None,
+            );
+            let wait = info.reset_at.saturating_sub(epoch_secs()).max(1);
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(wait));
+            return resp;
+        }
+        let now = self.now();
+        let reply = handler(self, now);
         finish(reply, Some(&info), fault)
     }
 }
@@ -726,7 +845,9 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
                 get(issues),
             );
     }
-    app.route("/_sim/stats", get(sim_stats))
+    app.merge(crate::jira_api::routes())
+        .nest("/ex/jira/{cloud_id}", crate::jira_api::routes())
+        .route("/_sim/stats", get(sim_stats))
         .route("/_sim/reset-stats", post(sim_reset_stats))
         .route("/_sim/advance", post(sim_advance))
         .route("/_sim/now", get(sim_now))
