@@ -15,6 +15,8 @@ pub struct Config {
     pub lake: LakeSection,
     /// The GitHub connector.
     pub github: Option<GithubSection>,
+    /// The Jira connector.
+    pub jira: Option<JiraSection>,
     /// Mart definitions that are choices, not facts.
     #[serde(default)]
     pub marts: MartsSection,
@@ -72,6 +74,68 @@ pub struct GithubSection {
     /// Longest rate-limit reset to wait for, seconds.
     #[serde(default = "default_max_wait")]
     pub max_rate_limit_wait_s: u64,
+}
+
+/// `[jira]`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct JiraSection {
+    /// The site's name in the lake (`workspace` column); default: the base URL's host.
+    pub workspace: Option<String>,
+    /// The site, e.g. `https://acme.atlassian.net`.
+    pub base_url: String,
+    /// `cloud` (REST v3) or `data_center` (REST v2).
+    #[serde(default = "default_flavor")]
+    pub flavor: String,
+    /// `api_token` (Cloud: email + token), `pat` (Data Center bearer token) or `oauth`
+    /// (an OAuth 2.0 access token). Default: `api_token` on Cloud, `pat` on Data Center.
+    pub auth: Option<String>,
+    /// The account e-mail for `api_token`.
+    pub email: Option<String>,
+    /// The environment variable holding the token (default `JIRA_API_TOKEN` for
+    /// `api_token`, `JIRA_TOKEN` otherwise).
+    pub token_env: Option<String>,
+    /// Project keys ingested whole.
+    #[serde(default)]
+    pub projects: Vec<String>,
+    /// Projects whose incidents only are ingested.
+    #[serde(default)]
+    pub incident_projects: Vec<String>,
+    /// The issue type that marks an incident.
+    #[serde(default = "default_incident_type")]
+    pub incident_issue_type: String,
+    /// A JQL condition that marks an incident instead of the issue type.
+    pub incident_jql: Option<String>,
+    /// First-run start date (YYYY-MM-DD).
+    pub since: Option<String>,
+    /// Issues per page (1 to 100).
+    #[serde(default = "default_page_size")]
+    pub page_size: u32,
+    /// Retries per request.
+    #[serde(default = "default_retries")]
+    pub max_retries: u32,
+    /// Minutes an incremental run looks back before the watermark.
+    #[serde(default = "default_jira_overlap_min")]
+    pub overlap_min: f64,
+    /// The longest Retry-After to wait for, in seconds.
+    #[serde(default = "default_max_wait")]
+    pub max_rate_limit_wait_s: u64,
+    /// Story points field id (default: discovered from /field).
+    pub story_points_field: Option<String>,
+    /// Epic link field id (default: discovered).
+    pub epic_link_field: Option<String>,
+    /// Sprint field id (default: discovered).
+    pub sprint_field: Option<String>,
+}
+
+fn default_flavor() -> String {
+    "cloud".into()
+}
+fn default_incident_type() -> String {
+    "Incident".into()
+}
+fn default_jira_overlap_min() -> f64 {
+    10.0
 }
 
 fn default_base_url() -> String {

@@ -13,6 +13,7 @@
 
 mod cmd;
 mod config;
+mod forecasts;
 mod plan;
 mod progress;
 

@@ -149,3 +149,89 @@ pub fn github(flags: &GithubFlags, cfg: &Config) -> Result<GithubConfig> {
     }
     Ok(g)
 }
+
+/// `flowlake ingest jira` flags that override `[jira]`.
+#[derive(Debug, Default)]
+pub struct JiraFlags {
+    /// `--base-url`.
+    pub base_url: Option<String>,
+    /// `--project` (repeatable).
+    pub projects: Vec<String>,
+    /// `--since`.
+    pub since: Option<NaiveDate>,
+}
+
+/// The Jira connector's config: flags over `[jira]`, the token from the environment.
+pub fn jira(flags: &JiraFlags, cfg: &Config) -> Result<flowlake_jira::JiraConfig> {
+    use flowlake_jira::{Auth as JAuth, FieldMap, Flavor, JiraConfig, Secret as JSecret};
+    let Some(s) = cfg.jira.clone() else {
+        bail!("no [jira] section: set base_url, projects and auth in flowlake.toml (see flowlake.example.toml)");
+    };
+    let base_url = flags.base_url.clone().unwrap_or_else(|| s.base_url.clone());
+    let flavor = match s.flavor.as_str() {
+        "cloud" => Flavor::Cloud,
+        "data_center" | "datacenter" | "server" => Flavor::DataCenter,
+        other => bail!("[jira] flavor `{other}`: write cloud or data_center"),
+    };
+    let kind = s.auth.clone().unwrap_or_else(|| match flavor {
+        Flavor::Cloud => "api_token".into(),
+        Flavor::DataCenter => "pat".into(),
+    });
+    let token_env = s.token_env.clone().unwrap_or_else(|| {
+        if kind == "api_token" {
+            "JIRA_API_TOKEN".into()
+        } else {
+            "JIRA_TOKEN".into()
+        }
+    });
+    let token = std::env::var(&token_env).unwrap_or_default();
+    if token.trim().is_empty() {
+        bail!("no Jira token: export {token_env} ([jira] auth = {kind}; [jira] token_env names another variable)");
+    }
+    let token = JSecret::new(token.trim());
+    let auth = match kind.as_str() {
+        "api_token" => {
+            let Some(email) = s.email.clone().filter(|e| !e.trim().is_empty()) else {
+                bail!("[jira] auth = api_token needs [jira] email (the account the API token belongs to)");
+            };
+            JAuth::ApiToken { email, token }
+        }
+        "pat" => JAuth::PersonalAccessToken(token),
+        "oauth" => JAuth::OAuth(token),
+        other => bail!("[jira] auth `{other}`: write api_token, pat or oauth"),
+    };
+    let workspace = s.workspace.clone().unwrap_or_else(|| {
+        url::Url::parse(&base_url)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_string))
+            .unwrap_or_else(|| "jira".into())
+    });
+    let mut j = JiraConfig::new(workspace, base_url, flavor, auth);
+    j.projects = if flags.projects.is_empty() {
+        s.projects.clone()
+    } else {
+        flags.projects.clone()
+    };
+    j.incidents.projects = s.incident_projects.clone();
+    j.incidents.issue_type = s.incident_issue_type.clone();
+    j.incidents.jql = s.incident_jql.clone();
+    j.page_size = s.page_size;
+    j.max_retries = s.max_retries;
+    j.overlap = std::time::Duration::from_secs_f64(s.overlap_min.max(0.0) * 60.0);
+    j.max_rate_limit_wait = std::time::Duration::from_secs(s.max_rate_limit_wait_s);
+    j.fields = FieldMap {
+        story_points: s.story_points_field.clone(),
+        epic_link: s.epic_link_field.clone(),
+        sprint: s.sprint_field.clone(),
+    };
+    if let Some(since) = &s.since {
+        let d = NaiveDate::parse_from_str(since, "%Y-%m-%d")
+            .with_context(|| format!("[jira] since `{since}` is not a date; write YYYY-MM-DD"))?;
+        j.since = d.and_hms_opt(0, 0, 0).map(|t| t.and_utc());
+    }
+    if let Some(d) = flags.since {
+        j.since = d.and_hms_opt(0, 0, 0).map(|t| t.and_utc());
+    }
+    j.validate()?;
+    Ok(j)
+}

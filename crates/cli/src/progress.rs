@@ -19,7 +19,7 @@ impl IngestBars {
             ProgressBar::new(0)
         };
         repos.set_style(
-            ProgressStyle::with_template("{spinner} ingest {pos}/{len} repos [{bar:30}] {msg}")
+            ProgressStyle::with_template("{spinner} ingest {pos}/{len} scopes [{bar:30}] {msg}")
                 .expect("static template")
                 .progress_chars("=> "),
         );
@@ -35,6 +35,20 @@ impl IngestBars {
                 self.repos.set_message(format!("{repo} {entity} {rows}"))
             }
             Progress::RepoDone(_) => self.repos.inc(1),
+        }
+    }
+
+    /// The hook the Jira connector calls (the bar counts projects).
+    pub fn jira_hook(&self) -> impl Fn(flowlake_jira::Progress) + Send + Sync + '_ {
+        use flowlake_jira::Progress as P;
+        move |p| match p {
+            P::Projects(n) => self.repos.set_length(n as u64),
+            P::Page {
+                project,
+                entity,
+                rows,
+            } => self.repos.set_message(format!("{project} {entity} {rows}")),
+            P::ProjectDone(_) => self.repos.inc(1),
         }
     }
 

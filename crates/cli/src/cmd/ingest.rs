@@ -1,4 +1,4 @@
-//! `flowlake ingest github|events`.
+//! `flowlake ingest github|jira|events`.
 
 use std::path::PathBuf;
 
@@ -29,6 +29,24 @@ pub enum IngestCommand {
         /// Only these repos (repeatable).
         #[arg(long = "repo")]
         repos: Vec<String>,
+        /// First-run start date, YYYY-MM-DD.
+        #[arg(long)]
+        since: Option<NaiveDate>,
+        /// Print the run report as JSON on stdout.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Jira: issues with full changelogs, sprints, boards, statuses; incidents by type or JQL.
+    Jira {
+        /// Lake URL: folder, file://, s3://bucket/prefix or memory://.
+        #[arg(long)]
+        lake: Option<String>,
+        /// The site (overrides [jira] base_url).
+        #[arg(long)]
+        base_url: Option<String>,
+        /// Only these project keys (repeatable; overrides [jira] projects).
+        #[arg(long = "project")]
+        projects: Vec<String>,
         /// First-run start date, YYYY-MM-DD.
         #[arg(long)]
         since: Option<NaiveDate>,
@@ -77,6 +95,26 @@ pub async fn run(cmd: IngestCommand, cfg: &Config) -> Result<()> {
                 ingest_github(&lake, gh, "ingest github", &cfg.hash(), json).await?;
             print_report(&report, &manifest, json)
         }
+        IngestCommand::Jira {
+            lake,
+            base_url,
+            projects,
+            since,
+            json,
+        } => {
+            let lake = plan::lake(lake.as_deref(), cfg)?;
+            let jira = plan::jira(
+                &plan::JiraFlags {
+                    base_url,
+                    projects,
+                    since,
+                },
+                cfg,
+            )?;
+            let (report, manifest) =
+                ingest_jira(&lake, jira, "ingest jira", &cfg.hash(), json).await?;
+            print_jira_report(&report, &manifest, json)
+        }
         IngestCommand::Events {
             file,
             lake,
@@ -122,6 +160,77 @@ fn print_report(report: &IngestReport, manifest: &RunManifest, json: bool) -> Re
         );
     }
     Ok(())
+}
+
+fn print_jira_report(
+    report: &flowlake_jira::IngestReport,
+    manifest: &RunManifest,
+    json: bool,
+) -> Result<()> {
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({
+                "run_id": manifest.run_id, "report": report,
+            }))?
+        );
+    } else {
+        println!(
+            "ingested {} Jira projects in run {}",
+            report.projects, manifest.run_id
+        );
+        for (entity, rows) in &report.rows {
+            println!("  {entity:<22} {rows:>9} rows");
+        }
+        println!(
+            "  {} tombstones (deleted or moved out of scope); {} requests ({} search pages, \
+             {} changelog pages, {} retries, {} rate-limit waits)",
+            report.tombstones,
+            report.spend.requests,
+            report.spend.search_pages,
+            report.spend.changelog_pages,
+            report.spend.retries,
+            report.spend.rate_limit_waits
+        );
+    }
+    Ok(())
+}
+
+/// Ingest Jira into `lake` and leave a run manifest, whatever the outcome (a run that failed
+/// before writing anything leaves nothing).
+pub async fn ingest_jira(
+    lake: &Lake,
+    jira: flowlake_jira::JiraConfig,
+    command: &str,
+    config_hash: &str,
+    quiet: bool,
+) -> Result<(flowlake_jira::IngestReport, RunManifest)> {
+    lake.check().await?;
+    let started = Utc::now();
+    let run_id = new_run_id(started);
+    let mut manifest = RunManifest::start(&run_id, command, started);
+    manifest.config_hash = Some(config_hash.to_string());
+    let bars = IngestBars::new(quiet);
+    let hook = bars.jira_hook();
+    let clock = flowlake_jira::SystemClock;
+    let connector = flowlake_jira::Connector::new(jira, &clock, &hook)?;
+    let mut sink = RawSink::new(lake.clone(), &run_id, started.date_naive());
+    let result = connector.run(&mut sink).await;
+    bars.finish();
+    let spend = connector.spend();
+    manifest.rows = sink.rows().clone();
+    manifest.files = sink.files().to_vec();
+    manifest.api_requests.insert("jira".into(), spend.requests);
+    manifest.finish(Utc::now(), result.as_ref().err().map(|e| format!("{e}")));
+    if result.is_ok() || !manifest.files.is_empty() {
+        lake.put_json(&manifest.rel_path(), &manifest)
+            .await
+            .context("writing the run manifest")?;
+    }
+    let report = result.with_context(|| {
+        format!("ingesting Jira (run {run_id}; watermarks of the failed project not advanced)")
+    })?;
+    Ok((report, manifest))
 }
 
 /// Ingest GitHub into `lake` and leave a run manifest, whatever the outcome.

@@ -42,7 +42,9 @@ pub struct Session(SessionContext);
 impl Session {
     /// Register every table of `lake`.
     pub async fn open(lake: &Lake) -> Result<Session> {
-        Ok(Session(flowlake_marts::session_for_query(lake).await?))
+        let ctx = flowlake_marts::session_for_query(lake).await?;
+        crate::forecasts::register(&ctx, lake).await?;
+        Ok(Session(ctx))
     }
 
     /// Run one statement.

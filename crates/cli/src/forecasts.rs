@@ -1,0 +1,421 @@
+//! `mart_forecasts`: the forecasts a report shows, written after the SQL marts.
+//!
+//! For every open scope of the Jira marts, one row: an epic's or a fix version's remaining
+//! items ("when will they be done?", p50/p70/p85/p95 dates) and an active sprint's remaining
+//! items against the days it has left ("how likely is it done by the sprint's end?"). The
+//! history is the scope's project's `mart_throughput_daily` as of the build's `as_of` day; the
+//! forecast is exact (convolution of the empirical daily distribution), so the table is
+//! deterministic and has no simulation noise.
+//!
+//! It is not a SQL model because the forecast is Rust (`flowlake-forecast`); it is written
+//! like one, as `marts/mart_forecasts/data.parquet`, one whole object, and `flowlake sql`
+//! reads it like any mart.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use arrow::array::{
+    Array, ArrayRef, AsArray, Date32Builder, Float64Builder, Int64Builder, RecordBatch,
+    StringBuilder,
+};
+use arrow::datatypes::{DataType, Date32Type, Field, Float64Type, Int64Type, Schema, SchemaRef};
+use chrono::{Duration, NaiveDate};
+use datafusion::prelude::SessionContext;
+use flowlake_forecast::{History, HowManyQuery, Method, Options, WhenQuery};
+use flowlake_lake::Lake;
+
+/// The table's name, and where it is written.
+pub const MART_FORECASTS: &str = "mart_forecasts";
+
+/// Percentile levels written as columns.
+const LEVELS: [u8; 4] = [50, 70, 85, 95];
+
+/// One open scope to forecast.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scope {
+    /// Jira site.
+    pub workspace: String,
+    /// The project whose throughput the forecast samples.
+    pub project: String,
+    /// `epic`, `fix_version` or `sprint`.
+    pub scope_type: &'static str,
+    /// Epic key, version name or sprint id.
+    pub scope_key: String,
+    /// A label for reports.
+    pub scope_name: Option<String>,
+    /// Items not done yet.
+    pub remaining_items: i64,
+    /// Their story points, where estimated.
+    pub remaining_points: Option<f64>,
+    /// A sprint's end day (the question is "done by then?").
+    pub target: Option<NaiveDate>,
+}
+
+/// One forecast row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    /// The scope.
+    pub scope: Scope,
+    /// The last day of history (the forecast starts the day after).
+    pub as_of: NaiveDate,
+    /// Completion dates per level, or `None` when not done within the horizon.
+    pub dates: BTreeMap<u8, Option<NaiveDate>>,
+    /// P(all remaining items done on or before `target`).
+    pub probability_by_target: Option<f64>,
+    /// Days of history sampled.
+    pub window_days: u32,
+    /// Warnings, `; `-joined (short or sparse history, …).
+    pub warnings: Option<String>,
+}
+
+/// Forecasts every scope against its project's history. Scopes whose project has no history,
+/// or a history with nothing done, get a row with empty dates and a warning saying why.
+pub fn forecast_scopes(
+    histories: &BTreeMap<(String, String), History>,
+    scopes: &[Scope],
+    window_days: u32,
+) -> Vec<Row> {
+    let options = Options {
+        method: Method::Exact,
+        window_days,
+        ..Options::default()
+    };
+    scopes
+        .iter()
+        .filter_map(|scope| {
+            let key = (scope.workspace.clone(), scope.project.clone());
+            let history = histories.get(&key)?;
+            let as_of = history.last_day();
+            let start = as_of + Duration::days(1);
+            let mut row = Row {
+                scope: scope.clone(),
+                as_of,
+                dates: LEVELS.iter().map(|l| (*l, None)).collect(),
+                probability_by_target: None,
+                window_days,
+                warnings: None,
+            };
+            let mut warnings = Vec::new();
+            let query = WhenQuery {
+                start,
+                items: scope.remaining_items,
+                target: scope.target,
+            };
+            match flowlake_forecast::when(history, &query, &options) {
+                Ok(f) => {
+                    for (level, day) in &f.percentiles {
+                        row.dates.insert(*level, Some(*day));
+                    }
+                    warnings.extend(f.warnings.iter().map(ToString::to_string));
+                }
+                Err(e) => warnings.push(e.to_string()),
+            }
+            if let Some(target) = scope.target {
+                row.probability_by_target = if target < start {
+                    Some(0.0)
+                } else {
+                    flowlake_forecast::how_many(history, &HowManyQuery { start, end: target }, &options)
+                        .ok()
+                        .map(|f| {
+                            f.probability_at_least(scope.remaining_items.max(0) as u64)
+                                .clamp(0.0, 1.0)
+                                + 0.0
+                        })
+                };
+            }
+            warnings.dedup();
+            row.warnings = (!warnings.is_empty()).then(|| warnings.join("; "));
+            Some(row)
+        })
+        .collect()
+}
+
+/// The Arrow schema of `mart_forecasts`.
+pub fn schema() -> SchemaRef {
+    let mut fields = vec![
+        Field::new("workspace", DataType::Utf8, false),
+        Field::new("project", DataType::Utf8, false),
+        Field::new("scope_type", DataType::Utf8, false),
+        Field::new("scope_key", DataType::Utf8, false),
+        Field::new("scope_name", DataType::Utf8, true),
+        Field::new("as_of", DataType::Date32, false),
+        Field::new("remaining_items", DataType::Int64, false),
+        Field::new("remaining_points", DataType::Float64, true),
+        Field::new("target_date", DataType::Date32, true),
+        Field::new("probability_by_target", DataType::Float64, true),
+    ];
+    for l in LEVELS {
+        fields.push(Field::new(format!("p{l}_date"), DataType::Date32, true));
+    }
+    fields.push(Field::new("method", DataType::Utf8, false));
+    fields.push(Field::new("window_days", DataType::Int64, false));
+    fields.push(Field::new("warnings", DataType::Utf8, true));
+    Arc::new(Schema::new(fields))
+}
+
+fn days(d: NaiveDate) -> i32 {
+    Date32Type::from_naive_date(d)
+}
+
+/// The rows as one batch in [`schema`].
+pub fn to_batch(rows: &[Row]) -> Result<RecordBatch> {
+    let mut s: Vec<StringBuilder> = (0..5).map(|_| StringBuilder::new()).collect();
+    let mut as_of = Date32Builder::new();
+    let mut remaining = Int64Builder::new();
+    let mut points = Float64Builder::new();
+    let mut target = Date32Builder::new();
+    let mut prob = Float64Builder::new();
+    let mut levels: Vec<Date32Builder> = LEVELS.iter().map(|_| Date32Builder::new()).collect();
+    let mut method = StringBuilder::new();
+    let mut window = Int64Builder::new();
+    let mut warnings = StringBuilder::new();
+    for r in rows {
+        s[0].append_value(&r.scope.workspace);
+        s[1].append_value(&r.scope.project);
+        s[2].append_value(r.scope.scope_type);
+        s[3].append_value(&r.scope.scope_key);
+        s[4].append_option(r.scope.scope_name.as_deref());
+        as_of.append_value(days(r.as_of));
+        remaining.append_value(r.scope.remaining_items);
+        points.append_option(r.scope.remaining_points);
+        target.append_option(r.scope.target.map(days));
+        prob.append_option(r.probability_by_target);
+        for (b, l) in levels.iter_mut().zip(LEVELS) {
+            b.append_option(r.dates.get(&l).copied().flatten().map(days));
+        }
+        method.append_value("exact");
+        window.append_value(i64::from(r.window_days));
+        warnings.append_option(r.warnings.as_deref());
+    }
+    let mut cols: Vec<ArrayRef> = s.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef).collect();
+    cols.push(Arc::new(as_of.finish()));
+    cols.push(Arc::new(remaining.finish()));
+    cols.push(Arc::new(points.finish()));
+    cols.push(Arc::new(target.finish()));
+    cols.push(Arc::new(prob.finish()));
+    for mut b in levels {
+        cols.push(Arc::new(b.finish()));
+    }
+    cols.push(Arc::new(method.finish()));
+    cols.push(Arc::new(window.finish()));
+    cols.push(Arc::new(warnings.finish()));
+    Ok(RecordBatch::try_new(schema(), cols)?)
+}
+
+/// Whether `table` is registered with every one of `columns`.
+async fn has_columns(ctx: &SessionContext, table: &str, columns: &[&str]) -> bool {
+    match ctx.table(table).await {
+        Ok(df) => columns
+            .iter()
+            .all(|c| df.schema().fields().iter().any(|f| f.name() == c)),
+        Err(_) => false,
+    }
+}
+
+async fn query(ctx: &SessionContext, sql: &str) -> Result<Vec<RecordBatch>> {
+    ctx.sql(sql)
+        .await
+        .with_context(|| format!("planning {sql}"))?
+        .collect()
+        .await
+        .with_context(|| format!("running {sql}"))
+}
+
+fn str_col(b: &RecordBatch, i: usize) -> Result<ArrayRef> {
+    Ok(arrow::compute::cast(b.column(i), &DataType::Utf8)?)
+}
+
+/// Every project's daily history from `mart_throughput_daily`.
+pub async fn read_histories(ctx: &SessionContext) -> Result<BTreeMap<(String, String), History>> {
+    let batches = query(
+        ctx,
+        "select workspace, project, cast(day as date), cast(items_done as bigint) \
+         from mart_throughput_daily order by workspace, project, day",
+    )
+    .await?;
+    let mut days: BTreeMap<(String, String), Vec<(NaiveDate, i64)>> = BTreeMap::new();
+    for b in &batches {
+        let (ws, pr) = (str_col(b, 0)?, str_col(b, 1)?);
+        let (ws, pr) = (ws.as_string::<i32>(), pr.as_string::<i32>());
+        let day = b.column(2).as_primitive::<Date32Type>();
+        let done = b.column(3).as_primitive::<Int64Type>();
+        for i in 0..b.num_rows() {
+            if ws.is_null(i) || pr.is_null(i) || day.is_null(i) || done.is_null(i) {
+                continue;
+            }
+            let Some(d) = Date32Type::to_naive_date_opt(day.value(i)) else {
+                continue;
+            };
+            days.entry((ws.value(i).to_string(), pr.value(i).to_string()))
+                .or_default()
+                .push((d, done.value(i)));
+        }
+    }
+    days.into_iter()
+        .map(|(k, v)| {
+            let h = History::new(v)
+                .with_context(|| format!("mart_throughput_daily, project {} ({})", k.1, k.0))?;
+            Ok((k, h))
+        })
+        .collect()
+}
+
+/// Rows of `(workspace, project, key, name, remaining_items, remaining_points, target)` from
+/// `sql`, as scopes of `scope_type`.
+async fn read_scopes(ctx: &SessionContext, sql: &str, scope_type: &'static str) -> Result<Vec<Scope>> {
+    let mut out = Vec::new();
+    for b in query(ctx, sql).await? {
+        let cols: Vec<ArrayRef> = (0..4).map(|i| str_col(&b, i)).collect::<Result<_>>()?;
+        let s: Vec<_> = cols.iter().map(|c| c.as_string::<i32>()).collect();
+        let remaining = arrow::compute::cast(b.column(4), &DataType::Int64)?;
+        let remaining = remaining.as_primitive::<Int64Type>();
+        let points = arrow::compute::cast(b.column(5), &DataType::Float64)?;
+        let points = points.as_primitive::<Float64Type>();
+        let target = arrow::compute::cast(b.column(6), &DataType::Date32)?;
+        let target = target.as_primitive::<Date32Type>();
+        for i in 0..b.num_rows() {
+            if s[0].is_null(i) || s[1].is_null(i) || s[2].is_null(i) || remaining.is_null(i) {
+                continue;
+            }
+            out.push(Scope {
+                workspace: s[0].value(i).to_string(),
+                project: s[1].value(i).to_string(),
+                scope_type,
+                scope_key: s[2].value(i).to_string(),
+                scope_name: (!s[3].is_null(i)).then(|| s[3].value(i).to_string()),
+                remaining_items: remaining.value(i),
+                remaining_points: (!points.is_null(i)).then(|| points.value(i)),
+                target: (!target.is_null(i))
+                    .then(|| Date32Type::to_naive_date_opt(target.value(i)))
+                    .flatten(),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Open epics: items under the epic not done yet (the epic itself not counted).
+const EPICS_SQL: &str = "\
+    select w.workspace, w.project, w.epic_key, cast(null as varchar) as name, \
+           count(*) as remaining_items, sum(w.story_points) as remaining_points, \
+           cast(null as date) as target \
+    from fct_work_items as w \
+    where w.deleted_at is null and w.epic_key is not null \
+      and coalesce(w.status_category, '') <> 'done' \
+      and coalesce(w.issue_type, '') <> 'Epic' \
+    group by w.workspace, w.project, w.epic_key \
+    order by w.workspace, w.project, w.epic_key";
+
+/// Active sprints: items in the sprint not done yet, and the sprint's planned end day.
+const SPRINTS_SQL: &str = "\
+    select w.workspace, w.project, cast(s.sprint_id as varchar), max(s.name), \
+           count(*) as remaining_items, sum(w.story_points) as remaining_points, \
+           cast(max(s.end_date) as date) as target \
+    from fct_work_items as w \
+    join mart_sprints as s on s.workspace = w.workspace and s.sprint_id = w.sprint_id \
+    where w.deleted_at is null and s.state = 'active' \
+      and coalesce(w.status_category, '') <> 'done' \
+    group by w.workspace, w.project, s.sprint_id \
+    order by w.workspace, w.project, s.sprint_id";
+
+/// Builds `mart_forecasts` from a session over the built marts and writes it to the lake.
+/// Returns the rows written.
+pub async fn write(lake: &Lake, ctx: &SessionContext, window_days: u32) -> Result<usize> {
+    let rows = if has_columns(ctx, "mart_throughput_daily", &["workspace", "project", "day", "items_done"]).await
+        && has_columns(ctx, "fct_work_items", &["epic_key", "sprint_id", "story_points", "status_category", "deleted_at"]).await
+    {
+        let histories = read_histories(ctx).await?;
+        let mut scopes = read_scopes(ctx, EPICS_SQL, "epic").await?;
+        if has_columns(ctx, "mart_sprints", &["sprint_id", "name", "state", "end_date"]).await {
+            scopes.extend(read_scopes(ctx, SPRINTS_SQL, "sprint").await?);
+        }
+        forecast_scopes(&histories, &scopes, window_days)
+    } else {
+        Vec::new()
+    };
+    let batch = to_batch(&rows)?;
+    lake.put_parquet(&format!("marts/{MART_FORECASTS}/data.parquet"), &[batch], schema())
+        .await
+        .with_context(|| format!("writing {MART_FORECASTS}"))?;
+    Ok(rows.len())
+}
+
+/// Registers `mart_forecasts` in `ctx` when the lake has it (it is no SQL model, so the marts
+/// session does not know it).
+pub async fn register(ctx: &SessionContext, lake: &Lake) -> Result<()> {
+    let rel = format!("marts/{MART_FORECASTS}");
+    if lake.exists_prefix(&rel).await? {
+        ctx.register_parquet(
+            MART_FORECASTS,
+            &lake.table_url(&rel),
+            datafusion::prelude::ParquetReadOptions::default(),
+        )
+        .await
+        .with_context(|| format!("reading {}", lake.table_url(&rel)))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    fn scope(kind: &'static str, remaining: i64, target: Option<NaiveDate>) -> Scope {
+        Scope {
+            workspace: "acme".into(),
+            project: "PAY".into(),
+            scope_type: kind,
+            scope_key: "PAY-1".into(),
+            scope_name: None,
+            remaining_items: remaining,
+            remaining_points: Some(8.0),
+            target,
+        }
+    }
+
+    #[test]
+    fn constant_throughput_gives_exact_dates_and_certain_sprints() {
+        // Two items a day for 60 days ending 2026-03-01: 10 items take exactly 5 days.
+        let h = History::from_counts(d("2026-01-01"), vec![2; 60]).unwrap();
+        let histories = BTreeMap::from([(("acme".to_string(), "PAY".to_string()), h)]);
+        let rows = forecast_scopes(
+            &histories,
+            &[
+                scope("epic", 10, None),
+                scope("sprint", 10, Some(d("2026-03-06"))),
+                scope("sprint", 10, Some(d("2026-03-05"))),
+                scope("sprint", 1, Some(d("2026-02-28"))),
+                Scope {
+                    project: "NOPE".into(),
+                    ..scope("epic", 1, None)
+                },
+            ],
+            90,
+        );
+        assert_eq!(rows.len(), 4, "a project without history gets no row");
+        for l in LEVELS {
+            assert_eq!(rows[0].dates[&l], Some(d("2026-03-06")));
+        }
+        assert_eq!(rows[0].as_of, d("2026-03-01"));
+        assert_eq!(rows[1].probability_by_target, Some(1.0));
+        assert_eq!(rows[2].probability_by_target, Some(0.0), "8 of 10 by day 4");
+        assert_eq!(rows[3].probability_by_target, Some(0.0), "a sprint already over");
+        let batch = to_batch(&rows).unwrap();
+        assert_eq!(batch.num_rows(), 4);
+        assert_eq!(batch.schema(), schema());
+    }
+
+    #[test]
+    fn an_all_zero_history_is_a_warning_not_a_failure() {
+        let h = History::from_counts(d("2026-01-01"), vec![0; 30]).unwrap();
+        let histories = BTreeMap::from([(("acme".to_string(), "PAY".to_string()), h)]);
+        let rows = forecast_scopes(&histories, &[scope("epic", 3, None)], 90);
+        assert!(rows[0].dates.values().all(Option::is_none));
+        assert!(rows[0].warnings.is_some());
+    }
+}
