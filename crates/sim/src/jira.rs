@@ -408,10 +408,11 @@ impl JiraProjectData {
 
 /// A Jira account for a person of the org.
 ///
-/// Identity matching has work to do: most people's Jira e-mail is their git e-mail; every
-/// tenth (person index ≡ 3 mod 10) uses a different corporate address
-/// (`first.last@corp.<org>.example`); and on Cloud every tenth (index ≡ 7 mod 10) hides it
-/// (privacy setting: no `emailAddress`). Data Center always shows an address.
+/// Identity matching has work to do: most people's Jira e-mail is their git e-mail; about one
+/// in six uses a different corporate address (`first.last@corp.<org>.example`); and on Cloud
+/// about one in six more hides it (privacy setting: no `emailAddress`). Data Center always
+/// shows an address. Which is which is a hash of the person's GitHub id; read it from
+/// [`crate::Org::jira_user`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct JiraUser {
     /// Cloud `accountId`: 24 hex digits derived from the person.
@@ -426,14 +427,15 @@ pub struct JiraUser {
     pub dc_email: String,
 }
 
-pub(crate) fn jira_user(org_name: &str, person: usize, p: &Person) -> JiraUser {
+pub(crate) fn jira_user(org_name: &str, p: &Person) -> JiraUser {
     let h = mix(p.id ^ 0x0a11_ce55);
     let account_id = format!("{:08x}{:016x}", (mix(h) >> 32) as u32, h);
     let corporate = format!(
         "{}@corp.{org_name}.example",
         p.name.to_ascii_lowercase().replace(' ', ".")
     );
-    let dc_email = if person % 10 == 3 {
+    let bucket = mix(p.id ^ 0xe3a1) % 6;
+    let dc_email = if bucket == 1 {
         corporate
     } else {
         p.email.clone()
@@ -442,7 +444,7 @@ pub(crate) fn jira_user(org_name: &str, person: usize, p: &Person) -> JiraUser {
         account_id,
         username: p.login.clone(),
         display_name: p.name.clone(),
-        cloud_email: (person % 10 != 7).then(|| dc_email.clone()),
+        cloud_email: (bucket != 4).then(|| dc_email.clone()),
         dc_email,
     }
 }
@@ -965,19 +967,22 @@ pub(crate) fn generate_project(p: &Project, items: &[WorkItem]) -> JiraProjectDa
     }
 }
 
+/// An incident before numbering: opened, closed, repository, title, severity, author.
+type OpsRow<'a> = (
+    DateTime<Utc>,
+    Option<DateTime<Utc>>,
+    &'a str,
+    &'a str,
+    &'a str,
+    usize,
+);
+
 /// The `OPS` project: one `Incident` per GitHub incident of every repository, with the
 /// repository as its component, opened and resolved when the GitHub issue was.
 pub(crate) fn generate_ops(org: &crate::Org, index: usize) -> JiraProjectData {
     let pidx = index as u64;
     let mut rng = rng_for(org.seed, &[0x0b5, 1]);
-    let mut incs: Vec<(
-        DateTime<Utc>,
-        Option<DateTime<Utc>>,
-        &str,
-        &str,
-        &str,
-        usize,
-    )> = Vec::new();
+    let mut incs: Vec<OpsRow<'_>> = Vec::new();
     for r in &org.repos {
         for i in r.data().incidents() {
             let sev = i

@@ -569,7 +569,7 @@ impl Org {
 
     /// The Jira account of person `person` (index into [`Org::people`]).
     pub fn jira_user(&self, person: usize) -> JiraUser {
-        crate::jira::jira_user(&self.name, person, &self.people[person])
+        crate::jira::jira_user(&self.name, &self.people[person])
     }
 }
 
