@@ -1079,8 +1079,84 @@ pub const OPS_KEY: &str = "OPS";
 
 #[cfg(test)]
 mod tests {
+    use super::{Change, JiraStatus};
     use crate::{Org, Scale, SimConfig};
     use chrono::Datelike;
+
+    /// Every change's `from` is the value the replay holds; first in-progress and last done
+    /// are the work item's times.
+    #[test]
+    fn histories_replay_consistently() {
+        let org = Org::generate(&SimConfig::new(5, Scale::Small)).unwrap();
+        for p in &org.projects {
+            let data = p.jira();
+            assert!(data.deleted().count() >= 1, "{}", p.key);
+            assert!(data.moved().count() >= 1, "{}", p.key);
+            assert!(data.long_changelogs().count() >= 1, "{}", p.key);
+            for (n, i) in data.issues.iter().enumerate() {
+                assert_eq!(i.id % 100_000, n as u64 + 1);
+                assert!(
+                    i.histories
+                        .windows(2)
+                        .all(|w| w[0].at <= w[1].at && w[0].id < w[1].id)
+                );
+                let mut status = JiraStatus::ToDo;
+                let mut assignee = None;
+                let mut sp = i.initial_story_points;
+                let mut sprints: Vec<u64> = Vec::new();
+                let (mut first, mut last_done) = (None, None);
+                for h in &i.histories {
+                    assert!(h.at >= i.created_at, "{}", i.key);
+                    for c in &h.changes {
+                        match c {
+                            Change::Status { from, to } => {
+                                assert_eq!(*from, status, "{}", i.key);
+                                assert_ne!(from, to);
+                                if to.category() == "indeterminate" && first.is_none() {
+                                    first = Some(h.at);
+                                }
+                                if *to == JiraStatus::Done {
+                                    last_done = Some(h.at);
+                                }
+                                status = *to;
+                            }
+                            Change::Assignee { from, to } => {
+                                assert_eq!(*from, assignee, "{}", i.key);
+                                assignee = *to;
+                            }
+                            Change::StoryPoints { from, to } => {
+                                assert_eq!(*from, sp);
+                                sp = *to;
+                            }
+                            Change::Sprint { from, to } => {
+                                assert_eq!(*from, sprints, "{}", i.key);
+                                sprints.clone_from(to);
+                            }
+                            Change::Rank | Change::Moved { .. } => {}
+                        }
+                    }
+                }
+                assert_eq!(first, i.started_at, "{}", i.key);
+                assert_eq!(last_done, i.done_at, "{}", i.key);
+                if n < p.work_items().len() {
+                    let w = &p.work_items()[n];
+                    assert_eq!((w.started_at, w.done_at), (i.started_at, i.done_at));
+                    assert_eq!(sp, w.story_points);
+                    assert_eq!(w.key, i.key);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn medium_projects_generate_quickly() {
+        let org = Org::generate(&SimConfig::new(5, Scale::Medium)).unwrap();
+        let t = std::time::Instant::now();
+        let n: usize = org.projects.iter().map(|p| p.jira().issues.len()).sum();
+        assert!(n > 20_000, "{n}");
+        // Generous for a debug build on a busy machine; release is far faster.
+        assert!(t.elapsed().as_secs() < 30, "{:?}", t.elapsed());
+    }
 
     #[test]
     fn throughput_covers_every_day_with_a_weekday_rhythm() {

@@ -686,3 +686,44 @@ async fn incidents_mirror_the_github_incidents() {
     assert!(incidents.iter().any(|i| i.resolution_date.is_some()));
     let _ = JiraStatus::Done;
 }
+
+#[tokio::test]
+async fn faults_and_rate_limits_apply_to_jira() {
+    let h = spawn(SimConfig {
+        faults: 1.0,
+        retry_after_secs: 2,
+        ..small()
+    })
+    .await
+    .unwrap();
+    let mut seen = HashSet::new();
+    for _ in 0..40 {
+        let r = get(&h, BASIC, "/rest/api/3/status").await;
+        if r.status == 429 {
+            assert_eq!(r.header("retry-after"), Some("2"));
+        }
+        seen.insert(r.status);
+    }
+    assert!(
+        seen.contains(&429) && (seen.contains(&502) || seen.contains(&503)),
+        "{seen:?}"
+    );
+    let s = h.stats();
+    assert_eq!(s.faults_injected, 40);
+    assert_eq!(s.jira_requests, 40);
+    assert_eq!(s.by_route.get("jira:status"), Some(&40));
+
+    let h = spawn(SimConfig {
+        rate_limit_per_hour: 3,
+        ..small()
+    })
+    .await
+    .unwrap();
+    for _ in 0..3 {
+        assert_eq!(get(&h, PAT, "/rest/api/2/myself").await.status, 200);
+    }
+    let r = get(&h, PAT, "/rest/api/2/myself").await;
+    assert_eq!(r.status, 429);
+    assert!(r.header_u64("retry-after") >= 1);
+    assert_eq!(r.header("x-ratelimit-remaining"), Some("0"));
+}
