@@ -1,20 +1,25 @@
 //! `flowlake-sim`: a deterministic simulated engineering org, and an HTTP server that speaks
-//! the GitHub API subset of `docs/github-api.md`.
+//! the GitHub API subset of `docs/github-api.md` and the Jira API subset of
+//! `docs/jira-api.md` (Cloud v3 and Data Center v2 on one site, plus the Agile API).
 //!
-//! In the pipeline it stands in for GitHub, left of the connectors:
+//! In the pipeline it stands in for GitHub and Jira, left of the connectors:
 //!
 //! ```text
-//! flowlake-sim (fake GitHub) ─ connectors ─ raw zone ─ staging ─ marts ─ reports/forecasts
+//! flowlake-sim (fake GitHub + Jira) ─ connectors ─ raw zone ─ staging ─ marts ─ reports/forecasts
 //! ```
 //!
 //! `flowlake demo`, the connectors' tests (over real HTTP) and the benchmarks use it. It depends
 //! on no other flowlake crate.
 //!
 //! Key types:
-//! - [`SimConfig`] and [`Scale`]: seed, size, token, fault rate, rate-limit budget, clock.
+//! - [`SimConfig`] and [`Scale`]: seed, size, tokens (GitHub; Jira `jira_email` +
+//!   `jira_api_token`, `jira_pat`, `jira_oauth_token`), fault rate, rate-limit budget, clock.
 //! - [`Org`]: the full generated timeline (people, teams, [`Repo`]s with pull requests,
 //!   default-branch history, deployments, incidents, workflow runs, releases; Jira-like work
-//!   items per [`Project`]). Same seed, same org. Tests read it to compute expected values.
+//!   items per [`Project`], and on top of them the Jira site of [`jira`]: issues with
+//!   changelogs, epics, sprints, deleted and moved issues, `OPS` incidents). Same seed, same
+//!   org. Tests read it to compute expected values ([`Org::jira_issues_at`],
+//!   [`Org::jira_issue_at`], [`Project::jira`]).
 //! - [`spawn`] / [`SimHandle`]: the server on `127.0.0.1:0`, answering as the org stood at its
 //!   simulated clock (which starts at the end of the timeline and moves with
 //!   [`SimHandle::advance`] or `POST /_sim/advance?hours=H`).
@@ -28,6 +33,10 @@
 //! assert!(visible > 2_000);
 //! let daily = org.jira_daily_throughput(&org.projects[0].key);
 //! assert_eq!(daily.len(), 365);
+//! let pay = org.projects[0].jira();
+//! assert!(pay.long_changelogs().any(|i| i.histories.len() > 100));
+//! let issues = org.jira_issues_at(&org.projects[0].key, config.initial_clock());
+//! assert!(issues.len() > 200);
 //!
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {
 //! let sim = flowlake_sim::spawn(config).await?;

@@ -1,9 +1,12 @@
-//! The HTTP server: GitHub's routes (docs/github-api.md), auth, rate limits, injected faults,
-//! counters, and the `/_sim/*` control routes.
+//! The HTTP server: GitHub's routes (docs/github-api.md), Jira's routes (docs/jira-api.md,
+//! handlers in `jira_api`), auth, rate limits, injected faults, counters, and the `/_sim/*`
+//! control routes.
 //!
 //! Every GitHub request goes through `AppState::respond`, which applies, in order: counting,
 //! auth (401), fault injection, the primary rate limit (403), then the route's handler on the
-//! org as it stood at the simulated clock.
+//! org as it stood at the simulated clock. Jira requests go through `AppState::respond_jira`:
+//! the same steps with Jira's credentials, error bodies and a 429 for the rate limit, on a
+//! budget of their own.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -35,7 +38,7 @@ const DOCS: &str = "https://docs.github.com/rest";
 /// Request counters, as served by `GET /_sim/stats`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Stats {
-    /// GitHub API requests (everything but `/_sim/*`).
+    /// GitHub API requests (everything but Jira and `/_sim/*`).
     pub requests: u64,
     /// GraphQL requests.
     pub graphql_requests: u64,
