@@ -23,6 +23,24 @@ pub struct Config {
     /// Team membership.
     #[serde(default)]
     pub teams: TeamsSection,
+    /// Jira flow metric choices.
+    #[serde(default)]
+    pub flow: FlowSection,
+}
+
+/// `[flow]`: choices of the Jira flow marts (see docs/metrics.md).
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct FlowSection {
+    /// Regex on status names: in-progress statuses that are waiting, not active.
+    pub waiting_status_regex: Option<String>,
+    /// Status name → category (`new`, `indeterminate`, `done`), over Jira's own category.
+    #[serde(default)]
+    pub status_overrides: BTreeMap<String, String>,
+    /// Days of done items that form the cycle-time history for staleness; unset: all.
+    pub cycle_time_window_d: Option<f64>,
+    /// "Now" for ages and the last throughput day (RFC 3339); unset: the latest ingest.
+    pub as_of: Option<String>,
 }
 
 /// `[lake]`.
@@ -210,6 +228,9 @@ pub struct TeamsSection {
     /// `owner/name` → team.
     #[serde(default)]
     pub repos: BTreeMap<String, String>,
+    /// Jira project key → team.
+    #[serde(default)]
+    pub jira_projects: BTreeMap<String, String>,
 }
 
 impl Config {

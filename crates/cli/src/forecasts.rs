@@ -22,7 +22,9 @@ use arrow::array::{
 use arrow::datatypes::{DataType, Date32Type, Field, Float64Type, Int64Type, Schema, SchemaRef};
 use chrono::{Duration, NaiveDate};
 use datafusion::prelude::SessionContext;
-use flowlake_forecast::{History, HowManyQuery, Method, Options, WhenQuery};
+use flowlake_forecast::{
+    Feature, FeaturesQuery, History, HowManyQuery, Method, Options, WhenQuery,
+};
 use flowlake_lake::Lake;
 
 /// The table's name, and where it is written.
@@ -50,6 +52,8 @@ pub struct Scope {
     pub remaining_points: Option<f64>,
     /// A sprint's end day (the question is "done by then?").
     pub target: Option<NaiveDate>,
+    /// Whether any of its items is in progress now (an epic the team works on).
+    pub in_progress: bool,
 }
 
 /// One forecast row.
@@ -67,68 +71,143 @@ pub struct Row {
     pub window_days: u32,
     /// Warnings, `; `-joined (short or sparse history, …).
     pub warnings: Option<String>,
+    /// How it was computed: `exact`, or `simulate` for epics planned together.
+    pub method: String,
 }
 
-/// Forecasts every scope against its project's history. Scopes whose project has no history,
-/// or a history with nothing done, get a row with empty dates and a warning saying why.
+/// Forecasts every scope against its project's history; scopes whose project has no history
+/// get no row.
+///
+/// - Sprints: each alone, exactly: "when will its remaining items be done?" and P(done by
+///   the sprint's end).
+/// - Epics of one project share the team: they are planned together
+///   ([`flowlake_forecast::when_features`]), in key order (oldest first, a proxy for priority),
+///   with as many in parallel as the project has epics in progress now (at least one);
+///   10,000 seeded trials, so the table is the same on every build of the same lake.
 pub fn forecast_scopes(
     histories: &BTreeMap<(String, String), History>,
     scopes: &[Scope],
     window_days: u32,
 ) -> Vec<Row> {
-    let options = Options {
+    let exact = Options {
         method: Method::Exact,
         window_days,
         ..Options::default()
     };
-    scopes
-        .iter()
-        .filter_map(|scope| {
-            let key = (scope.workspace.clone(), scope.project.clone());
-            let history = histories.get(&key)?;
-            let as_of = history.last_day();
-            let start = as_of + Duration::days(1);
+    let simulate = Options {
+        method: Method::Simulate,
+        window_days,
+        trials: 10_000,
+        seed: 0,
+        ..Options::default()
+    };
+    let mut rows = Vec::new();
+    let mut epics: BTreeMap<(String, String), Vec<&Scope>> = BTreeMap::new();
+    for scope in scopes {
+        let key = (scope.workspace.clone(), scope.project.clone());
+        let Some(history) = histories.get(&key) else {
+            continue;
+        };
+        if scope.scope_type == "epic" {
+            epics.entry(key).or_default().push(scope);
+            continue;
+        }
+        let as_of = history.last_day();
+        let start = as_of + Duration::days(1);
+        let mut row = Row {
+            scope: scope.clone(),
+            as_of,
+            dates: LEVELS.iter().map(|l| (*l, None)).collect(),
+            probability_by_target: None,
+            window_days,
+            warnings: None,
+            method: "exact".into(),
+        };
+        let mut warnings = Vec::new();
+        let query = WhenQuery {
+            start,
+            items: scope.remaining_items,
+            target: scope.target,
+        };
+        match flowlake_forecast::when(history, &query, &exact) {
+            Ok(f) => {
+                for (level, day) in &f.percentiles {
+                    row.dates.insert(*level, Some(*day));
+                }
+                warnings.extend(f.warnings.iter().map(ToString::to_string));
+            }
+            Err(e) => warnings.push(e.to_string()),
+        }
+        if let Some(target) = scope.target {
+            row.probability_by_target = if target < start {
+                Some(0.0)
+            } else {
+                flowlake_forecast::how_many(history, &HowManyQuery { start, end: target }, &exact)
+                    .ok()
+                    .map(|f| {
+                        f.probability_at_least(scope.remaining_items.max(0) as u64)
+                            .clamp(0.0, 1.0)
+                            + 0.0
+                    })
+            };
+        }
+        warnings.dedup();
+        row.warnings = (!warnings.is_empty()).then(|| warnings.join("; "));
+        rows.push(row);
+    }
+    for (key, mut list) in epics {
+        let history = &histories[&key];
+        let as_of = history.last_day();
+        list.sort_by_key(|s| key_order(&s.scope_key));
+        let wip = list.iter().filter(|s| s.in_progress).count().max(1) as u32;
+        let query = FeaturesQuery {
+            start: as_of + Duration::days(1),
+            features: list
+                .iter()
+                .map(|s| Feature {
+                    name: s.scope_key.clone(),
+                    items: s.remaining_items,
+                })
+                .collect(),
+            wip,
+            target: None,
+        };
+        let result = flowlake_forecast::when_features(history, &query, &simulate);
+        for (i, scope) in list.iter().enumerate() {
             let mut row = Row {
-                scope: scope.clone(),
+                scope: (*scope).clone(),
                 as_of,
                 dates: LEVELS.iter().map(|l| (*l, None)).collect(),
                 probability_by_target: None,
                 window_days,
                 warnings: None,
+                method: format!(
+                    "simulate: {} epics in key order, {wip} at a time",
+                    list.len()
+                ),
             };
-            let mut warnings = Vec::new();
-            let query = WhenQuery {
-                start,
-                items: scope.remaining_items,
-                target: scope.target,
-            };
-            match flowlake_forecast::when(history, &query, &options) {
+            match &result {
                 Ok(f) => {
-                    for (level, day) in &f.percentiles {
+                    for (level, day) in &f.features[i].percentiles {
                         row.dates.insert(*level, Some(*day));
                     }
-                    warnings.extend(f.warnings.iter().map(ToString::to_string));
+                    let w: Vec<String> = f.warnings.iter().map(ToString::to_string).collect();
+                    row.warnings = (!w.is_empty()).then(|| w.join("; "));
                 }
-                Err(e) => warnings.push(e.to_string()),
+                Err(e) => row.warnings = Some(e.to_string()),
             }
-            if let Some(target) = scope.target {
-                row.probability_by_target = if target < start {
-                    Some(0.0)
-                } else {
-                    flowlake_forecast::how_many(history, &HowManyQuery { start, end: target }, &options)
-                        .ok()
-                        .map(|f| {
-                            f.probability_at_least(scope.remaining_items.max(0) as u64)
-                                .clamp(0.0, 1.0)
-                                + 0.0
-                        })
-                };
-            }
-            warnings.dedup();
-            row.warnings = (!warnings.is_empty()).then(|| warnings.join("; "));
-            Some(row)
-        })
-        .collect()
+            rows.push(row);
+        }
+    }
+    rows
+}
+
+/// `PAY-12` sorts before `PAY-100`.
+fn key_order(key: &str) -> (String, u64) {
+    match key.rsplit_once('-') {
+        Some((p, n)) => (p.to_string(), n.parse().unwrap_or(u64::MAX)),
+        None => (key.to_string(), u64::MAX),
+    }
 }
 
 /// The Arrow schema of `mart_forecasts`.
@@ -184,11 +263,14 @@ pub fn to_batch(rows: &[Row]) -> Result<RecordBatch> {
         for (b, l) in levels.iter_mut().zip(LEVELS) {
             b.append_option(r.dates.get(&l).copied().flatten().map(days));
         }
-        method.append_value("exact");
+        method.append_value(&r.method);
         window.append_value(i64::from(r.window_days));
         warnings.append_option(r.warnings.as_deref());
     }
-    let mut cols: Vec<ArrayRef> = s.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef).collect();
+    let mut cols: Vec<ArrayRef> = s
+        .iter_mut()
+        .map(|b| Arc::new(b.finish()) as ArrayRef)
+        .collect();
     cols.push(Arc::new(as_of.finish()));
     cols.push(Arc::new(remaining.finish()));
     cols.push(Arc::new(points.finish()));
@@ -230,8 +312,8 @@ fn str_col(b: &RecordBatch, i: usize) -> Result<ArrayRef> {
 pub async fn read_histories(ctx: &SessionContext) -> Result<BTreeMap<(String, String), History>> {
     let batches = query(
         ctx,
-        "select workspace, project, cast(day as date), cast(items_done as bigint) \
-         from mart_throughput_daily order by workspace, project, day",
+        "select workspace, project, cast(day as date) as d, cast(items_done as bigint) as n \
+         from mart_throughput_daily order by workspace, project, d",
     )
     .await?;
     let mut days: BTreeMap<(String, String), Vec<(NaiveDate, i64)>> = BTreeMap::new();
@@ -261,9 +343,14 @@ pub async fn read_histories(ctx: &SessionContext) -> Result<BTreeMap<(String, St
         .collect()
 }
 
-/// Rows of `(workspace, project, key, name, remaining_items, remaining_points, target)` from
+/// Rows of `(workspace, project, key, name, remaining_items, remaining_points, target,
+/// items_in_progress)` from
 /// `sql`, as scopes of `scope_type`.
-async fn read_scopes(ctx: &SessionContext, sql: &str, scope_type: &'static str) -> Result<Vec<Scope>> {
+async fn read_scopes(
+    ctx: &SessionContext,
+    sql: &str,
+    scope_type: &'static str,
+) -> Result<Vec<Scope>> {
     let mut out = Vec::new();
     for b in query(ctx, sql).await? {
         let cols: Vec<ArrayRef> = (0..4).map(|i| str_col(&b, i)).collect::<Result<_>>()?;
@@ -274,6 +361,8 @@ async fn read_scopes(ctx: &SessionContext, sql: &str, scope_type: &'static str) 
         let points = points.as_primitive::<Float64Type>();
         let target = arrow::compute::cast(b.column(6), &DataType::Date32)?;
         let target = target.as_primitive::<Date32Type>();
+        let in_progress = arrow::compute::cast(b.column(7), &DataType::Int64)?;
+        let in_progress = in_progress.as_primitive::<Int64Type>();
         for i in 0..b.num_rows() {
             if s[0].is_null(i) || s[1].is_null(i) || s[2].is_null(i) || remaining.is_null(i) {
                 continue;
@@ -289,6 +378,7 @@ async fn read_scopes(ctx: &SessionContext, sql: &str, scope_type: &'static str) 
                 target: (!target.is_null(i))
                     .then(|| Date32Type::to_naive_date_opt(target.value(i)))
                     .flatten(),
+                in_progress: !in_progress.is_null(i) && in_progress.value(i) > 0,
             });
         }
     }
@@ -299,7 +389,8 @@ async fn read_scopes(ctx: &SessionContext, sql: &str, scope_type: &'static str) 
 const EPICS_SQL: &str = "\
     select w.workspace, w.project, w.epic_key, cast(null as varchar) as name, \
            count(*) as remaining_items, sum(w.story_points) as remaining_points, \
-           cast(null as date) as target \
+           cast(null as date) as target, \
+           count(*) filter (where w.status_category = 'indeterminate') as in_progress \
     from fct_work_items as w \
     where w.deleted_at is null and w.epic_key is not null \
       and coalesce(w.status_category, '') <> 'done' \
@@ -311,7 +402,7 @@ const EPICS_SQL: &str = "\
 const SPRINTS_SQL: &str = "\
     select w.workspace, w.project, cast(s.sprint_id as varchar), max(s.name), \
            count(*) as remaining_items, sum(w.story_points) as remaining_points, \
-           cast(max(s.end_date) as date) as target \
+           cast(max(s.end_date) as date) as target, 0 as in_progress \
     from fct_work_items as w \
     join mart_sprints as s on s.workspace = w.workspace and s.sprint_id = w.sprint_id \
     where w.deleted_at is null and s.state = 'active' \
@@ -322,12 +413,34 @@ const SPRINTS_SQL: &str = "\
 /// Builds `mart_forecasts` from a session over the built marts and writes it to the lake.
 /// Returns the rows written.
 pub async fn write(lake: &Lake, ctx: &SessionContext, window_days: u32) -> Result<usize> {
-    let rows = if has_columns(ctx, "mart_throughput_daily", &["workspace", "project", "day", "items_done"]).await
-        && has_columns(ctx, "fct_work_items", &["epic_key", "sprint_id", "story_points", "status_category", "deleted_at"]).await
+    let rows = if has_columns(
+        ctx,
+        "mart_throughput_daily",
+        &["workspace", "project", "day", "items_done"],
+    )
+    .await
+        && has_columns(
+            ctx,
+            "fct_work_items",
+            &[
+                "epic_key",
+                "sprint_id",
+                "story_points",
+                "status_category",
+                "deleted_at",
+            ],
+        )
+        .await
     {
         let histories = read_histories(ctx).await?;
         let mut scopes = read_scopes(ctx, EPICS_SQL, "epic").await?;
-        if has_columns(ctx, "mart_sprints", &["sprint_id", "name", "state", "end_date"]).await {
+        if has_columns(
+            ctx,
+            "mart_sprints",
+            &["sprint_id", "name", "state", "end_date"],
+        )
+        .await
+        {
             scopes.extend(read_scopes(ctx, SPRINTS_SQL, "sprint").await?);
         }
         forecast_scopes(&histories, &scopes, window_days)
@@ -335,9 +448,13 @@ pub async fn write(lake: &Lake, ctx: &SessionContext, window_days: u32) -> Resul
         Vec::new()
     };
     let batch = to_batch(&rows)?;
-    lake.put_parquet(&format!("marts/{MART_FORECASTS}/data.parquet"), &[batch], schema())
-        .await
-        .with_context(|| format!("writing {MART_FORECASTS}"))?;
+    lake.put_parquet(
+        &format!("marts/{MART_FORECASTS}/data.parquet"),
+        &[batch],
+        schema(),
+    )
+    .await
+    .with_context(|| format!("writing {MART_FORECASTS}"))?;
     Ok(rows.len())
 }
 
@@ -375,6 +492,7 @@ mod tests {
             remaining_items: remaining,
             remaining_points: Some(8.0),
             target,
+            in_progress: false,
         }
     }
 
@@ -398,16 +516,73 @@ mod tests {
             90,
         );
         assert_eq!(rows.len(), 4, "a project without history gets no row");
+        // Sprints first, then the epics.
+        let sprints = &rows[..3];
         for l in LEVELS {
-            assert_eq!(rows[0].dates[&l], Some(d("2026-03-06")));
+            assert_eq!(sprints[0].dates[&l], Some(d("2026-03-06")));
         }
-        assert_eq!(rows[0].as_of, d("2026-03-01"));
-        assert_eq!(rows[1].probability_by_target, Some(1.0));
-        assert_eq!(rows[2].probability_by_target, Some(0.0), "8 of 10 by day 4");
-        assert_eq!(rows[3].probability_by_target, Some(0.0), "a sprint already over");
+        assert_eq!(sprints[0].as_of, d("2026-03-01"));
+        assert_eq!(sprints[0].probability_by_target, Some(1.0));
+        assert_eq!(
+            sprints[1].probability_by_target,
+            Some(0.0),
+            "8 of 10 by day 4"
+        );
+        assert_eq!(
+            sprints[2].probability_by_target,
+            Some(0.0),
+            "a sprint already over"
+        );
+        assert_eq!(rows[3].scope.scope_type, "epic");
+        for l in LEVELS {
+            assert_eq!(
+                rows[3].dates[&l],
+                Some(d("2026-03-06")),
+                "alone, the epic is exact"
+            );
+        }
         let batch = to_batch(&rows).unwrap();
         assert_eq!(batch.num_rows(), 4);
         assert_eq!(batch.schema(), schema());
+    }
+
+    #[test]
+    fn epics_share_the_team_in_key_order() {
+        // Two items a day; PAY-10 (4 items) and PAY-9 (6 items), one at a time: PAY-9 first
+        // (key order), done on day 3; PAY-10 gets day 3's spare item and is done on day 5.
+        let h = History::from_counts(d("2026-01-01"), vec![2; 60]).unwrap();
+        let histories = BTreeMap::from([(("acme".to_string(), "PAY".to_string()), h)]);
+        let epic = |k: &str, n| Scope {
+            scope_key: k.into(),
+            ..scope("epic", n, None)
+        };
+        let rows = forecast_scopes(&histories, &[epic("PAY-10", 4), epic("PAY-9", 6)], 90);
+        assert_eq!(rows[0].scope.scope_key, "PAY-9");
+        assert_eq!(rows[0].dates[&85], Some(d("2026-03-04")));
+        assert_eq!(rows[1].dates[&85], Some(d("2026-03-06")));
+        assert!(rows[1].method.contains("1 at a time"), "{}", rows[1].method);
+        // With both in progress they run side by side and finish later / earlier.
+        let rows = forecast_scopes(
+            &histories,
+            &[
+                Scope {
+                    in_progress: true,
+                    ..epic("PAY-10", 4)
+                },
+                Scope {
+                    in_progress: true,
+                    ..epic("PAY-9", 6)
+                },
+            ],
+            90,
+        );
+        assert!(rows[0].method.contains("2 at a time"));
+        assert_eq!(
+            rows[1].dates[&85],
+            Some(d("2026-03-05")),
+            "PAY-10 alongside PAY-9"
+        );
+        assert_eq!(rows[0].dates[&85], Some(d("2026-03-06")));
     }
 
     #[test]

@@ -36,6 +36,9 @@ pub fn marts(cfg: &Config) -> MartsConfig {
     for (repo, team) in &cfg.teams.repos {
         teams.push(("repo".into(), repo.clone(), team.clone()));
     }
+    for (project, team) in &cfg.teams.jira_projects {
+        teams.push(("jira_project".into(), project.to_uppercase(), team.clone()));
+    }
     let cores = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(2);
@@ -55,6 +58,44 @@ pub fn marts(cfg: &Config) -> MartsConfig {
             m.target_partitions
         },
     }
+}
+
+/// The flow marts' settings from `[flow]`.
+pub fn flow(cfg: &Config) -> Result<flowlake_marts::FlowConfig> {
+    let f = &cfg.flow;
+    let mut flow = flowlake_marts::FlowConfig::default();
+    if let Some(r) = &f.waiting_status_regex {
+        regex_check(r).with_context(|| format!("[flow] waiting_status_regex `{r}`"))?;
+        flow.waiting_status_regex = r.clone();
+    }
+    for (status, category) in &f.status_overrides {
+        let c = category.to_lowercase();
+        if !matches!(c.as_str(), "new" | "indeterminate" | "done") {
+            bail!(
+                "[flow] status_overrides: `{status}` = `{category}`: the category must be new, \
+                 indeterminate or done"
+            );
+        }
+        flow.status_overrides.push((status.clone(), c));
+    }
+    if let Some(d) = f.cycle_time_window_d {
+        if d.is_nan() || d <= 0.0 {
+            bail!("[flow] cycle_time_window_d must be a positive number of days, got {d}");
+        }
+        flow.cycle_time_window_d = Some(d);
+    }
+    if let Some(t) = &f.as_of {
+        let at = chrono::DateTime::parse_from_rfc3339(t).with_context(|| {
+            format!("[flow] as_of `{t}` is not an RFC 3339 time (e.g. 2026-11-01T00:00:00Z)")
+        })?;
+        flow.as_of = Some(at.with_timezone(&chrono::Utc));
+    }
+    Ok(flow)
+}
+
+fn regex_check(r: &str) -> Result<()> {
+    // DataFusion's regexp functions use the regex crate's syntax.
+    regex::Regex::new(r).map(|_| ()).map_err(anyhow::Error::new)
 }
 
 /// Overrides for the GitHub connector from flags.
@@ -165,7 +206,9 @@ pub struct JiraFlags {
 pub fn jira(flags: &JiraFlags, cfg: &Config) -> Result<flowlake_jira::JiraConfig> {
     use flowlake_jira::{Auth as JAuth, FieldMap, Flavor, JiraConfig, Secret as JSecret};
     let Some(s) = cfg.jira.clone() else {
-        bail!("no [jira] section: set base_url, projects and auth in flowlake.toml (see flowlake.example.toml)");
+        bail!(
+            "no [jira] section: set base_url, projects and auth in flowlake.toml (see flowlake.example.toml)"
+        );
     };
     let base_url = flags.base_url.clone().unwrap_or_else(|| s.base_url.clone());
     let flavor = match s.flavor.as_str() {
@@ -186,13 +229,17 @@ pub fn jira(flags: &JiraFlags, cfg: &Config) -> Result<flowlake_jira::JiraConfig
     });
     let token = std::env::var(&token_env).unwrap_or_default();
     if token.trim().is_empty() {
-        bail!("no Jira token: export {token_env} ([jira] auth = {kind}; [jira] token_env names another variable)");
+        bail!(
+            "no Jira token: export {token_env} ([jira] auth = {kind}; [jira] token_env names another variable)"
+        );
     }
     let token = JSecret::new(token.trim());
     let auth = match kind.as_str() {
         "api_token" => {
             let Some(email) = s.email.clone().filter(|e| !e.trim().is_empty()) else {
-                bail!("[jira] auth = api_token needs [jira] email (the account the API token belongs to)");
+                bail!(
+                    "[jira] auth = api_token needs [jira] email (the account the API token belongs to)"
+                );
             };
             JAuth::ApiToken { email, token }
         }

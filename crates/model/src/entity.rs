@@ -311,11 +311,7 @@ impl Entity {
                 ("board_type", Str),
                 ("project_key", Str),
             ],
-            Entity::JiraStatuses => &[
-                ("status_id", Str),
-                ("name", Str),
-                ("category_key", Str),
-            ],
+            Entity::JiraStatuses => &[("status_id", Str), ("name", Str), ("category_key", Str)],
         }
     }
 

@@ -315,12 +315,10 @@ impl Issue {
             .or_else(|| sprints.iter().max_by_key(|(id, _)| *id))
             .map(|(id, _)| *id);
         let parent_key = s(f, "/parent/key");
-        let parent_is_epic = f
-            .pointer("/parent/fields/issuetype")
-            .is_some_and(|t| {
-                t.get("hierarchyLevel").and_then(Value::as_i64) == Some(1)
-                    || t.get("name").and_then(Value::as_str) == Some("Epic")
-            });
+        let parent_is_epic = f.pointer("/parent/fields/issuetype").is_some_and(|t| {
+            t.get("hierarchyLevel").and_then(Value::as_i64) == Some(1)
+                || t.get("name").and_then(Value::as_str) == Some("Epic")
+        });
         let epic_key = custom(&fields.epic_link)
             .and_then(|e| match e {
                 Value::String(k) if !k.is_empty() => Some(k.clone()),
@@ -387,9 +385,7 @@ impl ChangelogItem {
     /// `values` of the paged `/issue/{key}/changelog`) into one row per changed field.
     pub fn from_histories(issue_id: &str, issue_key: &str, histories: &Value) -> Result<Vec<Self>> {
         const E: &str = "jira changelog";
-        let list = histories
-            .as_array()
-            .ok_or_else(|| field(E, "histories"))?;
+        let list = histories.as_array().ok_or_else(|| field(E, "histories"))?;
         let mut out = Vec::new();
         for h in list {
             let changelog_id = s(h, "/id").ok_or_else(|| field(E, "histories[].id"))?;
@@ -496,7 +492,10 @@ mod tests {
             "com.atlassian.greenhopper.service.sprint.Sprint@5d3f[id=12,rapidViewId=3,state=ACTIVE,name=S 4,startDate=2024-01-01T00:00:00.000Z]"
         );
         assert_eq!(sprint_ref(&v), Some((12, "active".into())));
-        assert_eq!(sprint_ref(&json!({"id": 7, "state": "closed"})), Some((7, "closed".into())));
+        assert_eq!(
+            sprint_ref(&json!({"id": 7, "state": "closed"})),
+            Some((7, "closed".into()))
+        );
     }
 
     #[test]

@@ -71,7 +71,7 @@ pub async fn build(
     quiet: bool,
 ) -> Result<BuildReport> {
     lake.check().await?;
-    let mut marts = Marts::new(lake.clone(), plan::marts(cfg))?;
+    let mut marts = Marts::new(lake.clone(), plan::marts(cfg))?.with_flow(plan::flow(cfg)?);
     if let Some(dir) = sql_dir {
         marts = marts.with_models(
             Models::from_dir(dir)
@@ -107,7 +107,10 @@ pub async fn build(
                         layer: flowlake_marts::Layer::Mart,
                         rows,
                         duration: started.elapsed(),
-                        path: Some(format!("marts/{}/data.parquet", crate::forecasts::MART_FORECASTS)),
+                        path: Some(format!(
+                            "marts/{}/data.parquet",
+                            crate::forecasts::MART_FORECASTS
+                        )),
                     });
                     Ok(report)
                 }

@@ -4,11 +4,15 @@ use anyhow::{Context, Result};
 use arrow::array::{Array, AsArray};
 use arrow::datatypes::Float64Type;
 use flowlake_github::{GithubConfig, Secret};
+use flowlake_jira::{Auth as JiraAuth, Flavor, JiraConfig, Secret as JiraSecret};
 use flowlake_sim::{Scale, SimConfig};
 
 use crate::cmd::{build, ingest, sql};
 use crate::config::Config;
 use crate::plan;
+
+/// The simulated Jira site's name in the lake.
+const JIRA_WORKSPACE: &str = "acme-jira";
 
 /// `flowlake demo` flags.
 #[derive(Debug, clap::Args)]
@@ -54,8 +58,32 @@ pub async fn run(args: Args, cfg: &Config) -> Result<()> {
     gh.backoff = std::time::Duration::from_millis(50);
     let (ingest_report, manifest) =
         ingest::ingest_github(&lake, gh, "demo", &cfg.hash(), args.json).await?;
+    // The same org's Jira site, served by the same simulator (Cloud flavour, API token).
+    let org = sim.org();
+    let mut jira = JiraConfig::new(
+        JIRA_WORKSPACE,
+        sim.base_url(),
+        Flavor::Cloud,
+        JiraAuth::ApiToken {
+            email: sim_cfg.jira_email.clone(),
+            token: JiraSecret::new(sim_cfg.jira_api_token.clone()),
+        },
+    );
+    jira.projects = org.projects.iter().map(|p| p.key.clone()).collect();
+    jira.incidents.projects = org
+        .jira_project_keys()
+        .into_iter()
+        .filter(|k| !jira.projects.iter().any(|p| p == k))
+        .map(str::to_string)
+        .collect();
+    jira.backoff = std::time::Duration::from_millis(50);
+    let (jira_report, _) = ingest::ingest_jira(&lake, jira, "demo", &cfg.hash(), args.json).await?;
     // The simulated org knows its teams; a real one says them in [teams] of flowlake.toml.
-    let cfg = with_sim_teams(cfg, sim.org());
+    let mut cfg = with_sim_teams(cfg, org);
+    // "Now" for ages and throughput is the simulator's clock, not the wall clock.
+    if cfg.flow.as_of.is_none() {
+        cfg.flow.as_of = Some(sim.now().to_rfc3339());
+    }
     let build_report = build::build(&lake, &cfg, None, args.json).await?;
     let session = sql::Session::open(&lake).await?;
     let dora = session
@@ -79,6 +107,35 @@ pub async fn run(args: Args, cfg: &Config) -> Result<()> {
              (select max(deployed_at) from fct_pull_requests) - interval '90 days'",
         )
         .await?;
+    let flow = session
+        .run_if_exists(
+            "mart_flow_weekly",
+            "select project, count(*) as weeks, sum(throughput) as done, \
+             round(avg(throughput), 1) as per_week, \
+             round(avg(wip), 1) as avg_wip, \
+             round(median(cycle_time_p50_d), 1) as cycle_p50_d, \
+             round(median(cycle_time_p85_d), 1) as cycle_p85_d, \
+             round(avg(flow_efficiency), 2) as flow_efficiency \
+             from mart_flow_weekly \
+             where week_start >= (select max(week_start) from mart_flow_weekly) - interval '84 days' \
+             group by project order by project",
+        )
+        .await?;
+    let stale = session
+        .run_if_exists(
+            "mart_aging_wip",
+            "select issue_key, project, status, round(age_d, 1) as age_d, \
+             round(cycle_time_p85_d, 1) as p85_cycle_d \
+             from mart_aging_wip where is_stale order by age_d desc limit 8",
+        )
+        .await?;
+    let stale_count = session
+        .run_if_exists(
+            "mart_aging_wip",
+            "select count(*) filter (where is_stale) as stale, count(*) as open_in_progress \
+             from mart_aging_wip",
+        )
+        .await?;
     if args.json {
         let dora_json = batches_json(&dora)?;
         println!(
@@ -89,8 +146,11 @@ pub async fn run(args: Args, cfg: &Config) -> Result<()> {
                 "ingest": ingest_report,
                 "marts": build_report.models.iter().filter(|m| m.path.is_some())
                     .map(|m| (m.name.clone(), m.rows)).collect::<std::collections::BTreeMap<_, _>>(),
+                "jira": jira_report,
                 "dora_recent_months": dora_json,
-            "cycle_time_breakdown_90d": batches_json(&cycle)?,
+                "cycle_time_breakdown_90d": batches_json(&cycle)?,
+                "flow_last_12_weeks": batches_json(&flow)?,
+                "stale_items": batches_json(&stale)?,
             }))?
         );
         return Ok(());
@@ -109,6 +169,19 @@ pub async fn run(args: Args, cfg: &Config) -> Result<()> {
         ingest_report.rows.get("issues").copied().unwrap_or(0),
         ingest_report.spend.requests,
         ingest_report.spend.points,
+    );
+    println!(
+        "  ingested {} Jira projects: {} issues, {} changelog items, {} sprints, {} tombstones in {} requests",
+        jira_report.projects,
+        jira_report.rows.get("issues").copied().unwrap_or(0),
+        jira_report
+            .rows
+            .get("changelog_items")
+            .copied()
+            .unwrap_or(0),
+        jira_report.rows.get("sprints").copied().unwrap_or(0),
+        jira_report.tombstones,
+        jira_report.spend.requests,
     );
     println!(
         "  built {} models in {:.1}s",
@@ -136,6 +209,15 @@ pub async fn run(args: Args, cfg: &Config) -> Result<()> {
     println!();
     println!("PR cycle time, median hours, PRs deployed in the last 90 days:");
     sql::print(&cycle, sql::Format::Table)?;
+    println!();
+    println!(
+        "Flow, last 12 weeks per Jira project (cycle time in days, flow efficiency = active / in progress):"
+    );
+    sql::print(&flow, sql::Format::Table)?;
+    println!();
+    println!("Stale items (in progress longer than the project's p85 cycle time):");
+    sql::print(&stale_count, sql::Format::Table)?;
+    sql::print(&stale, sql::Format::Table)?;
     println!();
     println!(
         "next: flowlake sql --lake {} -e \"select * from mart_dora limit 5\"",
@@ -173,6 +255,15 @@ fn with_sim_teams(cfg: &Config, org: &flowlake_sim::Org) -> Config {
             cfg.teams
                 .repos
                 .insert(r.full_name.clone(), org.teams[r.team].name.clone());
+        }
+    }
+    if cfg.teams.jira_projects.is_empty() {
+        for p in &org.projects {
+            if let Some(t) = org.teams.get(p.team) {
+                cfg.teams
+                    .jira_projects
+                    .insert(p.key.clone(), t.name.clone());
+            }
         }
     }
     cfg

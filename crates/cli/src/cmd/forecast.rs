@@ -158,8 +158,7 @@ struct BacktestSourceArgs {
 
 impl BacktestSourceArgs {
     fn plan(&self) -> Result<Source> {
-        let mut sources: Vec<Source> =
-            self.history.iter().cloned().map(Source::Csv).collect();
+        let mut sources: Vec<Source> = self.history.iter().cloned().map(Source::Csv).collect();
         for p in &self.project {
             if p.trim().is_empty() {
                 bail!("--project must not be empty");
@@ -232,7 +231,9 @@ enum Source {
         project: String,
     },
     /// Every project of the lake's mart (backtests only).
-    LakeAll { url: Option<String> },
+    LakeAll {
+        url: Option<String>,
+    },
     /// Several histories, backtested one by one and pooled (backtests only).
     Many(Vec<Source>),
 }
@@ -1197,8 +1198,9 @@ fn render_backtest_parts(
             out
         }
         Format::Json => {
-            let mut v: Value = serde_json::from_str(&render_backtest(pooled, step_days, meta, format))
-                .unwrap_or(Value::Null);
+            let mut v: Value =
+                serde_json::from_str(&render_backtest(pooled, step_days, meta, format))
+                    .unwrap_or(Value::Null);
             let sources: Vec<Value> = parts
                 .iter()
                 .zip(histories)
@@ -1586,7 +1588,10 @@ mod tests {
         .unwrap();
         assert_eq!(
             p.source,
-            Source::Many(vec![Source::Csv("a.csv".into()), Source::Csv("b.csv".into())])
+            Source::Many(vec![
+                Source::Csv("a.csv".into()),
+                Source::Csv("b.csv".into())
+            ])
         );
         let p2 = plan(&["backtest", "--lake", "s3://b/l"]).unwrap();
         assert_eq!(
@@ -1603,7 +1608,10 @@ mod tests {
             (0..80).map(|i| (i * 3 % 7) as u64).collect(),
         )
         .unwrap();
-        let hs = vec![(history(), "a.csv".to_string()), (busy, "b.csv".to_string())];
+        let hs = vec![
+            (history(), "a.csv".to_string()),
+            (busy, "b.csv".to_string()),
+        ];
         let mut json_plan = plan(&[
             "backtest",
             "--history",
@@ -1617,8 +1625,8 @@ mod tests {
             "json",
         ])
         .unwrap();
-        let v: Value = serde_json::from_str(&backtest_pooled(&json_plan, &hs).unwrap().stdout)
-            .unwrap();
+        let v: Value =
+            serde_json::from_str(&backtest_pooled(&json_plan, &hs).unwrap().stdout).unwrap();
         let sources = v["sources"].as_array().unwrap();
         assert_eq!(sources.len(), 2);
         assert_eq!(sources[1]["source"], "b.csv");
@@ -1634,7 +1642,10 @@ mod tests {
         }
         assert_eq!(
             v["origins"].as_u64().unwrap(),
-            sources.iter().map(|s| s["origins"].as_u64().unwrap()).sum::<u64>()
+            sources
+                .iter()
+                .map(|s| s["origins"].as_u64().unwrap())
+                .sum::<u64>()
         );
         json_plan.format = Format::Table;
         let table = backtest_pooled(&json_plan, &hs).unwrap().stdout;

@@ -47,6 +47,16 @@ impl Session {
         Ok(Session(ctx))
     }
 
+    /// Run one statement when `table` exists; no batches otherwise (a lake built by a binary
+    /// without that model).
+    pub async fn run_if_exists(&self, table: &str, sql: &str) -> Result<Vec<RecordBatch>> {
+        if self.0.table_exist(table)? {
+            self.run(sql).await
+        } else {
+            Ok(Vec::new())
+        }
+    }
+
     /// Run one statement.
     pub async fn run(&self, sql: &str) -> Result<Vec<RecordBatch>> {
         let df = self

@@ -54,7 +54,12 @@ fn pooling_refuses_mixed_questions_and_nothing() {
         method: Method::Exact,
         ..Options::default()
     };
-    let a = backtest(h, &ask(BacktestKind::HowMany { horizon_days: 14 }), &options).unwrap();
+    let a = backtest(
+        h,
+        &ask(BacktestKind::HowMany { horizon_days: 14 }),
+        &options,
+    )
+    .unwrap();
     let b = backtest(h, &ask(BacktestKind::When { items: 10 }), &options).unwrap();
     assert!(pool(&[a.clone(), b], 0.95).is_err());
     assert!(pool(&[], 0.95).is_err());

@@ -34,13 +34,17 @@ fn fields() -> FieldMap {
 }
 
 fn issues(conn: i64) -> Vec<(Value, Issue)> {
-    raw_rows(&format!("{JIRA}/raw_tables/_raw_jira_api_issues.csv"), conn, 3)
-        .into_iter()
-        .map(|(d, _)| {
-            let issue = Issue::from_json(&d, &fields()).expect("every recorded issue parses");
-            (d, issue)
-        })
-        .collect()
+    raw_rows(
+        &format!("{JIRA}/raw_tables/_raw_jira_api_issues.csv"),
+        conn,
+        3,
+    )
+    .into_iter()
+    .map(|(d, _)| {
+        let issue = Issue::from_json(&d, &fields()).expect("every recorded issue parses");
+        (d, issue)
+    })
+    .collect()
 }
 
 #[test]
@@ -62,18 +66,34 @@ fn issues_match_devlake_snapshot() {
         let i = &ours[&r["issue_id"]];
         let id = &r["issue_key"];
         assert_eq!(&i.issue_key, id);
-        assert_eq!(i.issue_type.as_deref(), Some(r["type"].as_str()), "{id} type");
-        assert_eq!(i.status.as_deref(), Some(r["status_name"].as_str()), "{id} status");
+        assert_eq!(
+            i.issue_type.as_deref(),
+            Some(r["type"].as_str()),
+            "{id} type"
+        );
+        assert_eq!(
+            i.status.as_deref(),
+            Some(r["status_name"].as_str()),
+            "{id} status"
+        );
         assert_eq!(i.created_at, ts(&r["created"]), "{id} created");
         assert_eq!(i.updated_at, ts(&r["updated"]), "{id} updated");
-        assert_eq!(i.resolution_date, ts(&r["resolution_date"]), "{id} resolution");
+        assert_eq!(
+            i.resolution_date,
+            ts(&r["resolution_date"]),
+            "{id} resolution"
+        );
         assert_eq!(i.priority, opt(&r["priority_name"]), "{id} priority");
         assert_eq!(
             i.assignee_account_id,
             opt(&r["assignee_account_id"]),
             "{id} assignee"
         );
-        assert_eq!(i.assignee_name, opt(&r["assignee_display_name"]), "{id} assignee name");
+        assert_eq!(
+            i.assignee_name,
+            opt(&r["assignee_display_name"]),
+            "{id} assignee name"
+        );
         // DevLake writes 0 when the field is absent; a recorded value must match exactly.
         let dl_points: f64 = r["story_point"].parse().expect("numeric story_point");
         match i.story_points {
@@ -92,10 +112,15 @@ fn issues_match_devlake_snapshot() {
         );
     }
     assert_eq!(
-        ours.values().filter(|i| i.story_points.is_some_and(|p| p != 0.0)).count(),
+        ours.values()
+            .filter(|i| i.story_points.is_some_and(|p| p != 0.0))
+            .count(),
         dl_with_points
     );
-    assert!(with_points >= 2, "story points found on {with_points} issues");
+    assert!(
+        with_points >= 2,
+        "story points found on {with_points} issues"
+    );
 }
 
 #[test]
@@ -104,12 +129,22 @@ fn embedded_changelogs_match_devlake_items() {
     let conn = snapshot_connection(&snap);
     type Item = (String, String, String, String, String, String, String);
     let key = |c: &str, f: &str, fid: &str, fv: &str, fs: &str, tv: &str, ts: &str| -> Item {
-        (c.into(), f.into(), fid.into(), fv.into(), fs.into(), tv.into(), ts.into())
+        (
+            c.into(),
+            f.into(),
+            fid.into(),
+            fv.into(),
+            fs.into(),
+            tv.into(),
+            ts.into(),
+        )
     };
     let mut ours: Vec<Item> = Vec::new();
     let mut statuses = 0;
     for (d, issue) in issues(conn) {
-        let histories = d.pointer("/changelog/histories").expect("embedded changelog");
+        let histories = d
+            .pointer("/changelog/histories")
+            .expect("embedded changelog");
         let items = ChangelogItem::from_histories(&issue.issue_id, &issue.issue_key, histories)
             .expect("every recorded changelog parses");
         for it in items {
@@ -151,15 +186,21 @@ fn embedded_changelogs_match_devlake_items() {
             .unwrap_or_else(|| panic!("DevLake row {e:?} is not among ours"));
         remaining.remove(at);
     }
-    let dl_keys: BTreeSet<(String, String)> =
-        expected.iter().map(|e| (e.0.clone(), e.1.clone())).collect();
+    let dl_keys: BTreeSet<(String, String)> = expected
+        .iter()
+        .map(|e| (e.0.clone(), e.1.clone()))
+        .collect();
     for extra in &remaining {
         assert!(
             dl_keys.contains(&(extra.0.clone(), extra.1.clone())),
             "{extra:?}: an item DevLake has no row for"
         );
     }
-    assert_eq!(remaining.len(), 20, "the fix-version pairs DevLake's key collapses");
+    assert_eq!(
+        remaining.len(),
+        20,
+        "the fix-version pairs DevLake's key collapses"
+    );
     assert!(statuses > 10, "{statuses} status transitions");
 }
 
@@ -170,7 +211,9 @@ fn changelog_times_and_authors_match_devlake() {
     let mut ours = BTreeMap::new();
     for (d, issue) in issues(conn) {
         let histories = d.pointer("/changelog/histories").unwrap();
-        for it in ChangelogItem::from_histories(&issue.issue_id, &issue.issue_key, histories).unwrap() {
+        for it in
+            ChangelogItem::from_histories(&issue.issue_id, &issue.issue_key, histories).unwrap()
+        {
             ours.insert(it.changelog_id.clone(), (it.issue_id, it.created_at));
         }
     }
@@ -178,26 +221,39 @@ fn changelog_times_and_authors_match_devlake() {
     for r in &snap {
         if let Some((issue_id, created)) = ours.get(&r["changelog_id"]) {
             assert_eq!(issue_id, &r["issue_id"], "changelog {}", r["changelog_id"]);
-            assert_eq!(*created, ts(&r["created"]), "changelog {}", r["changelog_id"]);
+            assert_eq!(
+                *created,
+                ts(&r["created"]),
+                "changelog {}",
+                r["changelog_id"]
+            );
             checked += 1;
         }
     }
     // Histories without a field DevLake keeps still have a changelog row: every one of ours
     // with items is in the snapshot.
-    assert!(checked >= ours.len().min(snap.len()) * 9 / 10, "{checked} of {}", ours.len());
+    assert!(
+        checked >= ours.len().min(snap.len()) * 9 / 10,
+        "{checked} of {}",
+        ours.len()
+    );
 }
 
 #[test]
 fn sprints_and_membership_match_devlake() {
     let snap = snapshot("_tool_jira_sprints");
     let conn = snapshot_connection(&snap);
-    let ours: BTreeMap<i64, Sprint> = raw_rows(&format!("{JIRA}/raw_tables/_raw_jira_api_sprints.csv"), conn, 3)
-        .iter()
-        .map(|(d, _)| {
-            let s = Sprint::from_json(8, d).expect("every recorded sprint parses");
-            (s.sprint_id, s)
-        })
-        .collect();
+    let ours: BTreeMap<i64, Sprint> = raw_rows(
+        &format!("{JIRA}/raw_tables/_raw_jira_api_sprints.csv"),
+        conn,
+        3,
+    )
+    .iter()
+    .map(|(d, _)| {
+        let s = Sprint::from_json(8, d).expect("every recorded sprint parses");
+        (s.sprint_id, s)
+    })
+    .collect();
     assert_eq!(ours.len(), snap.len());
     for r in &snap {
         let s = &ours[&int(&r["sprint_id"])];
@@ -233,22 +289,29 @@ fn sprints_and_membership_match_devlake() {
 fn statuses_parse_with_their_category() {
     let snap = snapshot("_tool_jira_statuses");
     let conn = snapshot_connection(&snap);
-    let ours: BTreeMap<String, Status> = raw_rows(&format!("{JIRA}/raw_tables/_raw_jira_api_status.csv"), conn, 3)
-        .iter()
-        .map(|(d, _)| {
-            let s = Status::from_json(d).expect("every recorded status parses");
-            (s.status_id.clone(), s)
-        })
-        .collect();
+    let ours: BTreeMap<String, Status> = raw_rows(
+        &format!("{JIRA}/raw_tables/_raw_jira_api_status.csv"),
+        conn,
+        3,
+    )
+    .iter()
+    .map(|(d, _)| {
+        let s = Status::from_json(d).expect("every recorded status parses");
+        (s.status_id.clone(), s)
+    })
+    .collect();
     assert_eq!(ours.len(), 53);
     for r in &snap {
         let s = &ours[&r["id"]];
         assert_eq!(s.name, opt(&r["name"]));
-        assert_eq!(s.category_key.as_deref(), Some(r["status_category"].as_str()).map(|c| match c {
-            "TO-DO" | "new" => "new",
-            "IN-PROGRESS" | "indeterminate" => "indeterminate",
-            "DONE" | "done" => "done",
-            other => other,
-        }));
+        assert_eq!(
+            s.category_key.as_deref(),
+            Some(r["status_category"].as_str()).map(|c| match c {
+                "TO-DO" | "new" => "new",
+                "IN-PROGRESS" | "indeterminate" => "indeterminate",
+                "DONE" | "done" => "done",
+                other => other,
+            })
+        );
     }
 }
