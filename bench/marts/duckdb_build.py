@@ -36,7 +36,7 @@ import pyarrow.parquet as pq
 REPO = Path(__file__).resolve().parents[2]
 
 # Mirrors crates/marts/src/raw.rs (the contract of docs/raw-zone.md).
-S, I, B, T = "VARCHAR", "BIGINT", "BOOLEAN", "TIMESTAMPTZ"
+S, I, B, T, F = "VARCHAR", "BIGINT", "BOOLEAN", "TIMESTAMPTZ", "DOUBLE"
 RAW_TABLES = {
     "raw/github/pull_requests": [
         ("repo", S), ("pr_id", S), ("number", I), ("title", S), ("state", S), ("is_draft", B),
@@ -76,6 +76,24 @@ RAW_TABLES = {
     "raw/events/incidents": [
         ("source", S), ("incident_id", S), ("service", S), ("title", S), ("opened_at", T),
         ("resolved_at", T), ("severity", S)],
+    "raw/jira/issues": [
+        ("issue_id", S), ("issue_key", S), ("project_key", S), ("issue_type", S), ("summary", S),
+        ("status", S), ("status_id", S), ("status_category", S), ("priority", S),
+        ("created_at", T), ("updated_at", T), ("resolution_date", T), ("story_points", F),
+        ("epic_key", S), ("parent_key", S), ("sprint_id", I), ("sprint_ids", S),
+        ("assignee_account_id", S), ("assignee_name", S), ("assignee_email", S),
+        ("reporter_account_id", S), ("labels", S), ("components", S), ("fix_versions", S),
+        ("changelog_total", I), ("deleted_at", T), ("deleted_reason", S)],
+    "raw/jira/changelog_items": [
+        ("issue_id", S), ("issue_key", S), ("changelog_id", S), ("item_index", I),
+        ("created_at", T), ("author_account_id", S), ("field", S), ("field_id", S),
+        ("field_type", S), ("from_value", S), ("from_string", S), ("to_value", S),
+        ("to_string", S)],
+    "raw/jira/sprints": [
+        ("sprint_id", I), ("board_id", I), ("origin_board_id", I), ("name", S), ("state", S),
+        ("start_date", T), ("end_date", T), ("complete_date", T), ("goal", S)],
+    "raw/jira/boards": [("board_id", I), ("name", S), ("board_type", S), ("project_key", S)],
+    "raw/jira/statuses": [("status_id", S), ("name", S), ("category_key", S)],
 }
 
 # Defaults of flowlake_marts::MartsConfig.
@@ -187,6 +205,15 @@ def register_config(con: duckdb.DuckDBPyConnection) -> None:
     select = ", ".join(f"cast({v} as {t}) as {k}" for k, (v, t) in CONFIG.items())
     con.execute(f"create table flowlake_config as select {select}")
     con.execute("create table flowlake_teams (kind VARCHAR, name VARCHAR, team VARCHAR)")
+    # Defaults of flowlake_marts::FlowConfig.
+    con.execute(
+        "create table flowlake_flow_config as select "
+        "cast('(?i)^(blocked|on hold|waiting( .*)?)$' as VARCHAR) as waiting_status_regex, "
+        "cast(null as DOUBLE) as cycle_time_window_d, cast(null as TIMESTAMPTZ) as as_of"
+    )
+    con.execute(
+        "create table flowlake_status_overrides (status_name VARCHAR, status_category VARCHAR)"
+    )
 
 
 def normalise(table: pa.Table) -> tuple[list[str], list[tuple]]:

@@ -1,4 +1,5 @@
-//! `flowlake bench`: the connector's request budget and throughput against the simulator, and
+//! `flowlake bench`: the connectors' request budgets and throughput against the simulator
+//! (GitHub: per 1,000 PRs; Jira: per 1,000 issues, full and incremental), and
 //! the marts build next to DuckDB building the same marts over the same Parquet, in one run.
 
 use std::path::PathBuf;
@@ -6,6 +7,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use flowlake_github::{GithubConfig, Secret};
+use flowlake_jira::{Auth as JiraAuth, Flavor, JiraConfig, Secret as JiraSecret};
 use flowlake_lake::Lake;
 use flowlake_sim::{Scale, SimConfig};
 use serde_json::{Value, json};
@@ -90,6 +92,45 @@ pub async fn run(args: Args, cfg: &Config) -> Result<()> {
     let incr_s = t.elapsed().as_secs_f64();
     let incr_stats = sim.stats();
 
+    // Jira: full, no-change re-run, and a re-run after one simulated day of changes.
+    let jira_cfg = || {
+        let mut j = JiraConfig::new(
+            "acme-jira",
+            sim.base_url(),
+            Flavor::Cloud,
+            JiraAuth::ApiToken {
+                email: sim_cfg.jira_email.clone(),
+                token: JiraSecret::new(sim_cfg.jira_api_token.clone()),
+            },
+        );
+        j.projects = sim.org().projects.iter().map(|p| p.key.clone()).collect();
+        j
+    };
+    let jira_run = |label: &'static str| {
+        let lake = lake.clone();
+        let cfg_hash = cfg.hash();
+        let j = jira_cfg();
+        let sim = &sim;
+        async move {
+            sim.reset_stats();
+            let t = Instant::now();
+            let (report, _) = ingest::ingest_jira(&lake, j, label, &cfg_hash, true).await?;
+            anyhow::Ok((report, t.elapsed().as_secs_f64(), sim.stats().jira_requests))
+        }
+    };
+    let (jira_full, jira_full_s, jira_full_req) = jira_run("bench jira full").await?;
+    let issues = *jira_full.rows.get("issues").unwrap_or(&0) as f64;
+    let (_, jira_incr_s, jira_incr_req) = jira_run("bench jira incremental").await?;
+    sim.advance(24.0);
+    let (jira_day, jira_day_s, jira_day_req) = jira_run("bench jira one day later").await?;
+    let per_k_issues = |n: u64| {
+        if issues > 0.0 {
+            n as f64 * 1000.0 / issues
+        } else {
+            0.0
+        }
+    };
+
     // Marts: flowlake, then DuckDB over the same raw files.
     let t = Instant::now();
     let report = build::build(&lake, cfg, None, true).await?;
@@ -116,6 +157,30 @@ pub async fn run(args: Args, cfg: &Config) -> Result<()> {
             "requests": incr_stats.requests,
             "org_listing_requests": route(&incr_stats, "repos"),
             "requests_per_repo_and_entity": (incr_stats.requests - route(&incr_stats, "repos")) as f64 / (repos * ENTITIES) as f64,
+        },
+        "jira": {
+            "projects": jira_full.projects,
+            "issues": issues as u64,
+            "changelog_items": jira_full.rows.get("changelog_items").copied().unwrap_or(0),
+            "full": {
+                "seconds": jira_full_s,
+                "issues_per_second": issues / jira_full_s.max(1e-9),
+                "requests": jira_full_req,
+                "requests_per_1000_issues": per_k_issues(jira_full_req),
+                "search_pages": jira_full.spend.search_pages,
+                "changelog_pages": jira_full.spend.changelog_pages,
+            },
+            "incremental_no_change": {
+                "seconds": jira_incr_s,
+                "requests": jira_incr_req,
+                "requests_per_1000_issues": per_k_issues(jira_incr_req),
+            },
+            "incremental_one_day": {
+                "seconds": jira_day_s,
+                "requests": jira_day_req,
+                "issues_changed": jira_day.rows.get("issues").copied().unwrap_or(0),
+                "requests_per_1000_issues": per_k_issues(jira_day_req),
+            },
         },
         "build": {
             "flowlake_seconds": build_s,
@@ -156,6 +221,25 @@ pub async fn run(args: Args, cfg: &Config) -> Result<()> {
             .unwrap_or(0.0),
         route(&incr_stats, "repos"),
         incr_s
+    );
+    let j = &figures["jira"];
+    println!(
+        "  jira full ingest     {:>8.1} s   {:>8.0} issues/s ({} issues, {} changelog items, {} projects)",
+        jira_full_s,
+        j["full"]["issues_per_second"].as_f64().unwrap_or(0.0),
+        issues as u64,
+        j["changelog_items"],
+        jira_full.projects
+    );
+    println!(
+        "  jira requests        {:>8.1} per 1,000 issues full ({} search pages, {} changelog pages); \
+         no-change re-run {:.1}; after one simulated day {:.1} ({} issues changed)",
+        j["full"]["requests_per_1000_issues"].as_f64().unwrap_or(0.0),
+        jira_full.spend.search_pages,
+        jira_full.spend.changelog_pages,
+        j["incremental_no_change"]["requests_per_1000_issues"].as_f64().unwrap_or(0.0),
+        j["incremental_one_day"]["requests_per_1000_issues"].as_f64().unwrap_or(0.0),
+        j["incremental_one_day"]["issues_changed"],
     );
     println!(
         "  flowlake build       {:>8.2} s ({} models)",

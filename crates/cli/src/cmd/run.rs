@@ -34,7 +34,7 @@ struct Pipeline {
     config: Option<PathBuf>,
     /// The lake URL.
     lake: Option<String>,
-    /// Steps in order: "ingest-github", "ingest-events", "build".
+    /// Steps in order: "ingest-github", "ingest-jira", "ingest-events", "build".
     steps: Vec<String>,
     /// Event files for "ingest-events", relative to the pipeline file.
     #[serde(default)]
@@ -61,9 +61,13 @@ pub async fn run(args: Args, cfg: &Config) -> Result<()> {
     })?;
     let base = args.pipeline.parent().unwrap_or(Path::new("."));
     for step in &p.steps {
-        if !matches!(step.as_str(), "ingest-github" | "ingest-events" | "build") {
+        if !matches!(
+            step.as_str(),
+            "ingest-github" | "ingest-jira" | "ingest-events" | "build"
+        ) {
             bail!(
-                "pipeline {}: unknown step `{step}`; steps are ingest-github, ingest-events, build",
+                "pipeline {}: unknown step `{step}`; steps are ingest-github, ingest-jira, \
+                 ingest-events, build",
                 args.pipeline.display()
             );
         }
@@ -76,6 +80,11 @@ pub async fn run(args: Args, cfg: &Config) -> Result<()> {
     // Check everything a step needs before the first one writes anything.
     let gh = if p.steps.iter().any(|s| s == "ingest-github") {
         Some(plan::github(&GithubFlags::default(), &cfg)?)
+    } else {
+        None
+    };
+    let jira = if p.steps.iter().any(|s| s == "ingest-jira") {
+        Some(plan::jira(&plan::JiraFlags::default(), &cfg)?)
     } else {
         None
     };
@@ -95,6 +104,15 @@ pub async fn run(args: Args, cfg: &Config) -> Result<()> {
                     ingest::ingest_github(&lake, gh, "run ingest-github", &cfg.hash(), true)
                         .await?;
                 println!("{}: {} repos, run {}", step, report.repos, m.run_id);
+            }
+            "ingest-jira" => {
+                let jira = jira.clone().expect("checked above");
+                let (report, m) =
+                    ingest::ingest_jira(&lake, jira, "run ingest-jira", &cfg.hash(), true).await?;
+                println!(
+                    "{}: {} projects, {} tombstones, run {}",
+                    step, report.projects, report.tombstones, m.run_id
+                );
             }
             "ingest-events" => {
                 for (path, events) in std::mem::take(&mut parsed_events) {
