@@ -157,3 +157,49 @@ async fn a_failure_after_good_pages_keeps_whole_pages_and_the_old_state() {
         "no seed failed in the middle of the search"
     );
 }
+
+/// Collects log output in memory.
+#[derive(Clone, Default)]
+struct Logs(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Logs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn logs_at_debug_level_carry_no_secret() {
+    let logs = Logs::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new("debug"))
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    // The test runtime runs on this thread, so a thread-local subscriber sees every event.
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let sim = spawn(SimConfig {
+        faults: 0.2,
+        ..sim_config()
+    })
+    .await;
+    let t = temp_lake();
+    let mut cfg = config(&sim, Flavor::Cloud, &[]);
+    cfg.incidents.projects = vec!["OPS".into()];
+    cfg.max_retries = 10;
+    ingest(&t.lake, &sim, cfg.clone(), "run-1").await.report();
+    cfg.auth = Auth::ApiToken {
+        email: EMAIL.into(),
+        token: Secret::new(format!("{API_TOKEN}-old")),
+    };
+    let err = ingest(&t.lake, &sim, cfg, "run-2").await.error();
+    sim.shutdown().await.unwrap();
+    let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    assert!(text.contains("retrying"), "debug logs were captured");
+    assert_no_secret(t.dir.path(), &format!("{text}\n{err}"));
+}

@@ -238,3 +238,48 @@ async fn oauth_bearer_under_the_ex_jira_base_url() {
     assert_eq!(out.spend.agile_pages, 0);
     sim.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn flush_rows_bound_the_buffer_without_changing_the_lake() {
+    let sim = spawn(sim_config()).await;
+    let whole = temp_lake();
+    let out = ingest(
+        &whole.lake,
+        &sim,
+        config(&sim, Flavor::Cloud, &["PAY"]),
+        "run-1",
+    )
+    .await;
+    out.report();
+    let issue_files = |files: &[String]| {
+        files
+            .iter()
+            .filter(|f| f.starts_with("raw/jira/issues/"))
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    // With the default 20,000 rows the search fits one file (tombstones would add one).
+    assert_eq!(issue_files(&out.files).len(), 1);
+
+    let small = temp_lake();
+    let mut cfg = config(&sim, Flavor::Cloud, &["PAY"]);
+    cfg.flush_rows = 500;
+    let out = ingest(&small.lake, &sim, cfg, "run-1").await;
+    out.report();
+    let files = issue_files(&out.files);
+    assert!(files.len() >= 5, "{} issue files", files.len());
+    for f in &files {
+        let n: usize = small
+            .lake
+            .read_parquet(f)
+            .await
+            .unwrap()
+            .iter()
+            .map(|b| b.num_rows())
+            .sum();
+        // At most one page of 100 issues past the threshold.
+        assert!(n <= 500 + 100, "{f}: {n} rows");
+    }
+    assert!(snapshot(&whole.lake).await == snapshot(&small.lake).await);
+    sim.shutdown().await.unwrap();
+}
