@@ -155,6 +155,34 @@ pub(crate) fn scan_jql(filter: &str) -> String {
     format!("{filter} ORDER BY key ASC")
 }
 
+/// The fields [`Issue::from_json`] reads, and nothing else: descriptions, comments and
+/// attachments would multiply the payload on a real site.
+pub(crate) fn issue_fields(custom: &FieldMap) -> String {
+    let mut f: Vec<&str> = vec![
+        "summary",
+        "issuetype",
+        "status",
+        "priority",
+        "project",
+        "created",
+        "updated",
+        "resolutiondate",
+        "assignee",
+        "reporter",
+        "labels",
+        "components",
+        "fixVersions",
+        "parent",
+    ];
+    for id in [&custom.story_points, &custom.epic_link, &custom.sprint]
+        .into_iter()
+        .flatten()
+    {
+        f.push(id);
+    }
+    f.join(",")
+}
+
 /// Where the search starts: the watermark minus the overlap, else `since`, else everything.
 pub(crate) fn search_from(
     state: &ProjectState,
@@ -532,7 +560,7 @@ impl<'a> Connector<'a> {
         let from = search_from(state, self.cfg.since, self.cfg.overlap);
         let jql = search_jql(&scope.filter(&self.cfg), from);
         info!(project = scope.key, jql, "searching issues");
-        let mut pager = self.search(scope, jql, "*navigable", true);
+        let mut pager = self.search(scope, jql, issue_fields(fields), true);
         let mut newest = state.watermark;
         let mut buf = Buffer::default();
         let outcome: Result<()> = async {
@@ -651,7 +679,12 @@ impl<'a> Connector<'a> {
         scope: &Scope,
         state: &ProjectState,
     ) -> Result<BTreeMap<String, String>> {
-        let mut pager = self.search(scope, scan_jql(&scope.filter(&self.cfg)), "id,key", false);
+        let mut pager = self.search(
+            scope,
+            scan_jql(&scope.filter(&self.cfg)),
+            "id,key".into(),
+            false,
+        );
         let mut now = BTreeMap::new();
         while let Some(page) = pager.next().await? {
             for v in &page {
@@ -825,7 +858,7 @@ impl<'a> Connector<'a> {
         &self,
         scope: &Scope,
         jql: String,
-        fields: &'static str,
+        fields: String,
         changelog: bool,
     ) -> SearchPager<'_> {
         SearchPager {
@@ -862,7 +895,7 @@ struct SearchPager<'c> {
     label: String,
     flavor: Flavor,
     jql: String,
-    fields: &'static str,
+    fields: String,
     changelog: bool,
     page_size: u32,
     cursor: Cursor,
@@ -880,7 +913,7 @@ impl SearchPager<'_> {
             q.append_pair("startAt", "0");
         }
         q.append_pair("maxResults", &self.page_size.to_string());
-        q.append_pair("fields", self.fields);
+        q.append_pair("fields", &self.fields);
         if self.changelog {
             q.append_pair("expand", "changelog");
         }
@@ -1089,7 +1122,7 @@ mod tests {
             label: "x".into(),
             flavor: Flavor::DataCenter,
             jql: r#"project = "PAY" ORDER BY key ASC"#.into(),
-            fields: "id,key",
+            fields: "id,key".into(),
             changelog: false,
             page_size: 100,
             cursor: Cursor::Start,
@@ -1103,12 +1136,25 @@ mod tests {
         assert!(p.url().contains("&startAt=200&"));
         p.flavor = Flavor::Cloud;
         p.changelog = true;
-        p.fields = "*navigable";
+        p.fields = "*navigable".into();
         p.cursor = Cursor::Token("a+b/=".into());
         assert_eq!(
             p.url(),
             "/rest/api/3/search/jql?jql=project+%3D+%22PAY%22+ORDER+BY+key+ASC&maxResults=100&fields=*navigable&expand=changelog&nextPageToken=a%2Bb%2F%3D"
         );
+    }
+
+    #[test]
+    fn searches_ask_for_the_fields_the_parser_reads() {
+        let f = FieldMap {
+            story_points: Some("customfield_10024".into()),
+            sprint: Some("customfield_10020".into()),
+            epic_link: None,
+        };
+        let list = issue_fields(&f);
+        assert!(list.starts_with("summary,issuetype,status,"));
+        assert!(list.ends_with(",parent,customfield_10024,customfield_10020"));
+        assert!(!list.contains("description"));
     }
 
     #[test]

@@ -53,9 +53,9 @@ async fn faults_end_with_the_same_lake_on_both_flavours() {
 
 #[tokio::test]
 async fn rate_limits_wait_for_retry_after() {
-    // A budget of 15 requests per 1-second window: the run must wait several times.
+    // A budget of 5 requests per 1-second window: the run must wait several times.
     let sim = spawn(SimConfig {
-        rate_limit_per_hour: 15,
+        rate_limit_per_hour: 5,
         rate_limit_window_secs: 1,
         ..sim_config()
     })
@@ -63,7 +63,7 @@ async fn rate_limits_wait_for_retry_after() {
     let t = temp_lake();
     let mut cfg = config(&sim, Flavor::Cloud, &[]);
     cfg.incidents.projects = vec!["OPS".into()];
-    cfg.page_size = 10;
+    cfg.page_size = 5;
     let out = ingest(&t.lake, &sim, cfg, "run-1").await;
     out.report();
     assert!(out.spend.rate_limit_waits >= 1, "{:?}", out.spend);
