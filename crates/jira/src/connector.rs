@@ -873,7 +873,13 @@ impl<'a> Connector<'a> {
             jql,
             fields,
             changelog,
-            page_size: self.cfg.page_size,
+            // An id scan asks for the largest page Jira serves for `id,key` only (1,000);
+            // the site may answer with fewer, and paging follows what it returned.
+            page_size: if changelog {
+                self.cfg.page_size
+            } else {
+                ID_SCAN_PAGE_SIZE
+            },
             cursor: Cursor::Start,
             page: 0,
         }
@@ -888,6 +894,9 @@ fn values<'v>(label: &str, body: &'v Value) -> Result<&'v Vec<Value>> {
             detail: "no `values` list".into(),
         })
 }
+
+/// The page size an id scan (`fields=id,key`) asks for.
+pub(crate) const ID_SCAN_PAGE_SIZE: u32 = 1000;
 
 /// Pages of one issue search, token-paged on Cloud and offset-paged on Data Center.
 struct SearchPager<'c> {

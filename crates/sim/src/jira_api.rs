@@ -821,6 +821,16 @@ fn page_size(q: &[(String, String)], default: usize, max: usize) -> Result<usize
     Ok(num(q, "maxResults")?.unwrap_or(default).clamp(1, max))
 }
 
+/// The largest search page: 100 issues, or 1,000 when only `id` and `key` are asked for and no
+/// changelog (Jira Cloud's change notice "GET search optimized for fields id and key"; Data
+/// Center's `jira.search.views.default.max` is 1,000 too).
+fn search_page_max(q: &[(String, String)]) -> usize {
+    let ids_only = param(q, "fields")
+        .is_some_and(|f| f.split(',').map(str::trim).all(|x| x == "id" || x == "key"));
+    let changelog = param(q, "expand").is_some_and(|e| e.contains("changelog"));
+    if ids_only && !changelog { 1000 } else { 100 }
+}
+
 fn encode_token(offset: usize) -> String {
     crate::util::b64_encode(format!("flowlake-sim:{offset}").as_bytes())
         .trim_end_matches('=')
@@ -990,7 +1000,7 @@ async fn search_jql(State(s): St, Path(p): Params, Query(q): Q, headers: HeaderM
     s.respond_jira(&headers, "jira:search_jql", |s, now| {
         let run = || -> Result<Value, Reply> {
             let jql = param(&q, "jql").unwrap_or("");
-            let size = page_size(&q, 50, 100)?;
+            let size = page_size(&q, 50, search_page_max(&q))?;
             let offset = match param(&q, "nextPageToken") {
                 None => 0,
                 Some(t) => decode_token(t).ok_or_else(|| {
@@ -1034,7 +1044,7 @@ async fn search(State(s): St, Path(p): Params, Query(q): Q, headers: HeaderMap) 
     s.respond_jira(&headers, "jira:search", |s, now| {
         let run = || -> Result<Value, Reply> {
             let jql = param(&q, "jql").unwrap_or("");
-            let size = page_size(&q, 50, 100)?;
+            let size = page_size(&q, 50, search_page_max(&q))?;
             let start = num(&q, "startAt")?.unwrap_or(0);
             let rows = run_jql(&s.org, jql, now)?;
             let r = Render {

@@ -7,6 +7,9 @@ use flowlake_jira::Flavor;
 
 use crate::common::*;
 
+/// Small pages, so a run makes enough requests (about 70) for a 10 % fault rate to bite.
+const PAGE: u32 = 20;
+
 async fn clean_snapshot(
     flavor: Flavor,
 ) -> std::collections::BTreeMap<&'static str, std::collections::BTreeMap<Vec<String>, Row>> {
@@ -14,6 +17,7 @@ async fn clean_snapshot(
     let t = temp_lake();
     let mut cfg = config(&sim, flavor, &["PAY"]);
     cfg.incidents.projects = vec!["OPS".into()];
+    cfg.page_size = PAGE;
     ingest(&t.lake, &sim, cfg, "run-1").await.report();
     sim.shutdown().await.unwrap();
     snapshot(&t.lake).await
@@ -32,6 +36,7 @@ async fn faults_end_with_the_same_lake_on_both_flavours() {
         let mut cfg = config(&sim, flavor, &["PAY"]);
         cfg.incidents.projects = vec!["OPS".into()];
         cfg.max_retries = 8;
+        cfg.page_size = PAGE;
         let out = ingest(&t.lake, &sim, cfg, "run-1").await;
         out.report();
         let stats = sim.stats();

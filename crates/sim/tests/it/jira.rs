@@ -140,6 +140,22 @@ async fn both_paging_flavours_return_every_visible_issue_once() {
     assert_eq!(cloud[0]["fields"], serde_json::json!({}));
     assert!(h.stats().jira_requests >= 2);
     assert_eq!(h.stats().requests, 0, "GitHub counters stay apart");
+    // An id-only page may hold 1,000 issues; with any other field, or a changelog, 100.
+    let path = |fields: &str| {
+        format!(
+            "/rest/api/2/search?jql={}&maxResults=5000&fields={fields}",
+            enc(&jql)
+        )
+    };
+    let ids = get_ok(&h, PAT, &path("id,key")).await;
+    assert_eq!(ids["maxResults"], 1000);
+    assert_eq!(
+        ids["issues"].as_array().unwrap().len(),
+        expected.len().min(1000)
+    );
+    let full = get_ok(&h, PAT, &path("id,key,status")).await;
+    assert_eq!(full["maxResults"], 100);
+    assert_eq!(full["issues"].as_array().unwrap().len(), 100);
 }
 
 #[tokio::test]
