@@ -1,10 +1,14 @@
-//! What the SQL models read as configuration: the one-row `flowlake_config` table and the
-//! `flowlake_teams` seed table.
+//! What the SQL models read as configuration: the one-row `flowlake_config` table, the
+//! `flowlake_teams` seed table, and for the Jira flow marts the one-row `flowlake_flow_config`
+//! table and the `flowlake_status_overrides` seed table ([`FlowConfig`]).
 
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, BooleanArray, Float64Array, RecordBatch, StringArray};
-use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use arrow::array::{
+    ArrayRef, BooleanArray, Float64Array, RecordBatch, StringArray, TimestampMicrosecondArray,
+};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use chrono::{DateTime, Utc};
 use datafusion::datasource::MemTable;
 use datafusion::prelude::SessionContext;
 
@@ -14,6 +18,10 @@ use crate::error::{Error, Result};
 pub const CONFIG_TABLE: &str = "flowlake_config";
 /// The SQL name of the team seed table (`kind`, `name`, `team`).
 pub const TEAMS_TABLE: &str = "flowlake_teams";
+/// The SQL name of the one-row flow configuration table (Jira marts).
+pub const FLOW_CONFIG_TABLE: &str = "flowlake_flow_config";
+/// The SQL name of the status category override table (`status_name`, `status_category`).
+pub const STATUS_OVERRIDES_TABLE: &str = "flowlake_status_overrides";
 
 /// Settings of the metric definitions (see `docs/metrics.md`) and of the session.
 #[derive(Clone, Debug, PartialEq)]
@@ -124,6 +132,101 @@ impl MartsConfig {
     }
 }
 
+/// Settings of the Jira flow marts (see `docs/metrics.md`, *Flow*). Kept apart from
+/// [`MartsConfig`] so that adding a flow knob never changes how callers build that struct;
+/// give it to [`crate::Marts::with_flow`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct FlowConfig {
+    /// Regex on a status name (as Jira shows it) marking an in-progress status as *waiting*
+    /// (in progress, but nobody works on it): counted in cycle time, not in active time.
+    pub waiting_status_regex: String,
+    /// Status category overrides: `(status name, category)` with category `new`,
+    /// `indeterminate` or `done`; names match case-insensitively and win over Jira's category.
+    pub status_overrides: Vec<(String, String)>,
+    /// Only done items whose `done_at` lies within this many days before `as_of` form the
+    /// cycle-time history of `mart_aging_wip`; `None` takes every done item.
+    pub cycle_time_window_d: Option<f64>,
+    /// "Now" for the flow marts (work-item age, the last day of `mart_throughput_daily`);
+    /// `None` takes the latest `_ingested_at` of the workspace's Jira issues.
+    pub as_of: Option<DateTime<Utc>>,
+}
+
+impl Default for FlowConfig {
+    fn default() -> Self {
+        Self {
+            waiting_status_regex: "(?i)^(blocked|on hold|waiting( .*)?)$".into(),
+            status_overrides: Vec::new(),
+            cycle_time_window_d: None,
+            as_of: None,
+        }
+    }
+}
+
+impl FlowConfig {
+    /// The schema of `flowlake_flow_config`.
+    pub fn schema() -> SchemaRef {
+        Arc::new(Schema::new(vec![
+            Field::new("waiting_status_regex", DataType::Utf8, false),
+            Field::new("cycle_time_window_d", DataType::Float64, true),
+            Field::new(
+                "as_of",
+                DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+                true,
+            ),
+        ]))
+    }
+
+    /// The one row of `flowlake_flow_config`.
+    pub fn to_batch(&self) -> RecordBatch {
+        let columns = vec![
+            Arc::new(StringArray::from(vec![self.waiting_status_regex.clone()])) as ArrayRef,
+            Arc::new(Float64Array::from(vec![self.cycle_time_window_d])) as ArrayRef,
+            Arc::new(
+                TimestampMicrosecondArray::from(vec![self.as_of.map(|t| t.timestamp_micros())])
+                    .with_timezone("UTC"),
+            ) as ArrayRef,
+        ];
+        RecordBatch::try_new(Self::schema(), columns).expect("columns match the schema")
+    }
+
+    /// The schema of `flowlake_status_overrides`.
+    pub fn overrides_schema() -> SchemaRef {
+        Arc::new(Schema::new(vec![
+            Field::new("status_name", DataType::Utf8, true),
+            Field::new("status_category", DataType::Utf8, true),
+        ]))
+    }
+
+    /// The rows of `flowlake_status_overrides`.
+    pub fn overrides_batch(&self) -> RecordBatch {
+        let col = |f: fn(&(String, String)) -> &str| {
+            Arc::new(StringArray::from_iter_values(
+                self.status_overrides.iter().map(f),
+            )) as ArrayRef
+        };
+        RecordBatch::try_new(Self::overrides_schema(), vec![col(|o| &o.0), col(|o| &o.1)])
+            .expect("columns match the schema")
+    }
+
+    /// Register `flowlake_flow_config` and `flowlake_status_overrides` as in-memory tables
+    /// (replacing any); golden tests may `update` / `insert into` them.
+    pub fn register(&self, ctx: &SessionContext) -> Result<()> {
+        register_mem(
+            ctx,
+            FLOW_CONFIG_TABLE,
+            Self::schema(),
+            vec![self.to_batch()],
+        )?;
+        register_mem(
+            ctx,
+            STATUS_OVERRIDES_TABLE,
+            Self::overrides_schema(),
+            vec![self.overrides_batch()],
+        )?;
+        Ok(())
+    }
+}
+
 pub(crate) fn register_mem(
     ctx: &SessionContext,
     name: &str,
@@ -154,5 +257,12 @@ mod tests {
             .push(("repo".into(), "acme/api".into(), "platform".into()));
         assert_eq!(config.to_batch().num_rows(), 1);
         assert_eq!(config.teams_batch().num_rows(), 1);
+        let mut flow = FlowConfig::default();
+        assert_eq!(flow.overrides_batch().num_rows(), 0);
+        flow.status_overrides
+            .push(("QA".into(), "indeterminate".into()));
+        flow.as_of = Some("2024-03-20T00:00:00Z".parse().unwrap());
+        assert_eq!(flow.overrides_batch().num_rows(), 1);
+        assert_eq!(flow.to_batch().num_rows(), 1);
     }
 }

@@ -28,7 +28,9 @@ pub mod quantile;
 pub mod raw;
 mod session;
 
-pub use config::{CONFIG_TABLE, MartsConfig, TEAMS_TABLE};
+pub use config::{
+    CONFIG_TABLE, FLOW_CONFIG_TABLE, FlowConfig, MartsConfig, STATUS_OVERRIDES_TABLE, TEAMS_TABLE,
+};
 pub use error::{Error, Result};
 pub use models::{Layer, Model, Models, referenced_tables};
 pub use session::{

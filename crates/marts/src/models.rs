@@ -13,7 +13,7 @@ use datafusion::sql::sqlparser::ast::{ObjectName, Query, Statement, Visit, Visit
 use datafusion::sql::sqlparser::dialect::GenericDialect;
 use datafusion::sql::sqlparser::parser::Parser;
 
-use crate::config::{CONFIG_TABLE, TEAMS_TABLE};
+use crate::config::{CONFIG_TABLE, FLOW_CONFIG_TABLE, STATUS_OVERRIDES_TABLE, TEAMS_TABLE};
 use crate::error::{Error, Result};
 use crate::raw::RAW_TABLES;
 
@@ -222,7 +222,14 @@ pub fn referenced_tables(model: &str, sql: &str) -> Result<Vec<String>> {
 }
 
 fn is_source_table(name: &str) -> bool {
-    name == CONFIG_TABLE || name == TEAMS_TABLE || RAW_TABLES.iter().any(|t| t.name == name)
+    [
+        CONFIG_TABLE,
+        TEAMS_TABLE,
+        FLOW_CONFIG_TABLE,
+        STATUS_OVERRIDES_TABLE,
+    ]
+    .contains(&name)
+        || RAW_TABLES.iter().any(|t| t.name == name)
 }
 
 fn topo_sort(by_name: BTreeMap<String, Model>) -> Result<Vec<Model>> {

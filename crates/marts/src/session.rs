@@ -16,7 +16,7 @@ use datafusion::physical_plan::collect_partitioned;
 use datafusion::prelude::{ParquetReadOptions, SessionContext};
 use flowlake_lake::Lake;
 
-use crate::config::{MartsConfig, register_mem};
+use crate::config::{FlowConfig, MartsConfig, register_mem};
 use crate::error::{Error, Result};
 use crate::models::{Layer, Model, Models};
 use crate::raw::{PARTITION_COLUMN, RAW_TABLES, RawTable};
@@ -89,13 +89,14 @@ pub async fn register_view(ctx: &SessionContext, model: &Model) -> Result<()> {
     Ok(())
 }
 
-/// A session for golden tests: empty in-memory raw tables, `config`'s tables, and every
-/// model registered as a view over them, so rows inserted into the raw tables later flow
-/// through every model.
+/// A session for golden tests: empty in-memory raw tables, `config`'s tables, the default
+/// [`FlowConfig`]'s tables, and every model registered as a view over them, so rows inserted
+/// into the raw tables later flow through every model.
 pub async fn fixture_session(models: &Models, config: &MartsConfig) -> Result<SessionContext> {
     let ctx = new_session(config.target_partitions);
     register_empty_raw(&ctx)?;
     config.register(&ctx)?;
+    FlowConfig::default().register(&ctx)?;
     for model in models.ordered() {
         register_view(&ctx, model).await?;
     }
@@ -138,6 +139,7 @@ impl BuildReport {
 pub struct Marts {
     lake: Lake,
     config: MartsConfig,
+    flow: FlowConfig,
     models: Models,
 }
 
@@ -152,6 +154,7 @@ impl Marts {
         Ok(Marts {
             lake,
             config,
+            flow: FlowConfig::default(),
             models: Models::embedded()?,
         })
     }
@@ -160,6 +163,17 @@ impl Marts {
     pub fn with_models(mut self, models: Models) -> Marts {
         self.models = models;
         self
+    }
+
+    /// Use other flow settings (the Jira marts) than [`FlowConfig::default`].
+    pub fn with_flow(mut self, flow: FlowConfig) -> Marts {
+        self.flow = flow;
+        self
+    }
+
+    /// The flow settings.
+    pub fn flow(&self) -> &FlowConfig {
+        &self.flow
     }
 
     /// The models, in build order.
@@ -181,6 +195,7 @@ impl Marts {
         let ctx = new_session(self.config.target_partitions);
         register_raw(&ctx, &self.lake).await?;
         self.config.register(&ctx)?;
+        self.flow.register(&ctx)?;
         let total = self.models.ordered().len();
         let mut report = BuildReport::default();
         for (i, model) in self.models.ordered().iter().enumerate() {
@@ -238,6 +253,7 @@ impl Marts {
         let ctx = new_session(self.config.target_partitions);
         register_raw(&ctx, &self.lake).await?;
         self.config.register(&ctx)?;
+        self.flow.register(&ctx)?;
         for model in self.models.ordered() {
             if model.layer == Layer::Mart
                 && self
