@@ -234,11 +234,17 @@ pub async fn run(args: Args, cfg: &Config) -> Result<()> {
     println!(
         "  jira requests        {:>8.1} per 1,000 issues full ({} search pages, {} changelog pages); \
          no-change re-run {:.1}; after one simulated day {:.1} ({} issues changed)",
-        j["full"]["requests_per_1000_issues"].as_f64().unwrap_or(0.0),
+        j["full"]["requests_per_1000_issues"]
+            .as_f64()
+            .unwrap_or(0.0),
         jira_full.spend.search_pages,
         jira_full.spend.changelog_pages,
-        j["incremental_no_change"]["requests_per_1000_issues"].as_f64().unwrap_or(0.0),
-        j["incremental_one_day"]["requests_per_1000_issues"].as_f64().unwrap_or(0.0),
+        j["incremental_no_change"]["requests_per_1000_issues"]
+            .as_f64()
+            .unwrap_or(0.0),
+        j["incremental_one_day"]["requests_per_1000_issues"]
+            .as_f64()
+            .unwrap_or(0.0),
         j["incremental_one_day"]["issues_changed"],
     );
     println!(

@@ -136,6 +136,22 @@ pub async fn run(args: Args, cfg: &Config) -> Result<()> {
              from mart_aging_wip",
         )
         .await?;
+    let epics = session
+        .run_if_exists(
+            "mart_forecasts",
+            "select project, scope_key as epic_key, remaining_items as remaining, \
+             p50_date, p85_date, p95_date from mart_forecasts where scope_type = 'epic' \
+             order by p85_date desc, project, scope_key limit 5",
+        )
+        .await?;
+    let sprints = session
+        .run_if_exists(
+            "mart_forecasts",
+            "select project, scope_name as sprint, remaining_items as remaining, target_date, \
+             round(probability_by_target, 2) as p_done_by_end from mart_forecasts \
+             where scope_type = 'sprint' order by project",
+        )
+        .await?;
     if args.json {
         let dora_json = batches_json(&dora)?;
         println!(
@@ -151,6 +167,8 @@ pub async fn run(args: Args, cfg: &Config) -> Result<()> {
                 "cycle_time_breakdown_90d": batches_json(&cycle)?,
                 "flow_last_12_weeks": batches_json(&flow)?,
                 "stale_items": batches_json(&stale)?,
+                "open_epics": batches_json(&epics)?,
+                "active_sprints": batches_json(&sprints)?,
             }))?
         );
         return Ok(());
@@ -218,6 +236,13 @@ pub async fn run(args: Args, cfg: &Config) -> Result<()> {
     println!("Stale items (in progress longer than the project's p85 cycle time):");
     sql::print(&stale_count, sql::Format::Table)?;
     sql::print(&stale, sql::Format::Table)?;
+    println!();
+    println!(
+        "Forecasts (Monte Carlo on each project's daily throughput): the latest epics to finish"
+    );
+    sql::print(&epics, sql::Format::Table)?;
+    println!("Active sprints: remaining items and the chance to finish them by the sprint's end");
+    sql::print(&sprints, sql::Format::Table)?;
     println!();
     println!(
         "next: flowlake sql --lake {} -e \"select * from mart_dora limit 5\"",

@@ -113,8 +113,21 @@ struct WhenArgs {
     #[command(flatten)]
     source: SourceArgs,
     /// Items left to do.
-    #[arg(long, value_name = "N", allow_negative_numbers = true)]
-    items: i64,
+    #[arg(
+        long,
+        value_name = "N",
+        allow_negative_numbers = true,
+        required_unless_present_any = ["epic", "fix_version"],
+        conflicts_with_all = ["epic", "fix_version"]
+    )]
+    items: Option<i64>,
+    /// Forecast this epic's remaining items (not done, not deleted) from the lake's
+    /// fct_work_items, instead of --items.
+    #[arg(long, value_name = "KEY", conflicts_with_all = ["history", "fix_version"])]
+    epic: Option<String>,
+    /// Forecast this fix version's (release's) remaining items from fct_work_items.
+    #[arg(long, value_name = "NAME", conflicts_with = "history")]
+    fix_version: Option<String>,
     /// Day 1 of the forecast (default: the day after the history's last day).
     #[arg(long, value_name = "DATE", value_parser = parse_day)]
     start: Option<NaiveDate>,
@@ -316,6 +329,15 @@ struct Plan {
     /// `--start`, when given; otherwise the day after the history's last day.
     start: Option<NaiveDate>,
     ask: Ask,
+    /// `--epic` / `--fix-version`: the item count is read from the lake.
+    scope: Option<WorkScope>,
+}
+
+/// A set of work items whose remaining count a `when` forecast reads from `fct_work_items`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum WorkScope {
+    Epic(String),
+    FixVersion(String),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -351,20 +373,37 @@ impl Question {
     fn plan(&self) -> Result<Plan> {
         match self {
             Question::When(a) => {
-                let items = at_least_one("--items", a.items)?;
+                let scope = match (&a.epic, &a.fix_version) {
+                    (Some(e), _) => Some(WorkScope::Epic(e.trim().to_string())),
+                    (_, Some(v)) => Some(WorkScope::FixVersion(v.trim().to_string())),
+                    _ => None,
+                };
+                // With --epic/--fix-version the count comes from the lake, after planning.
+                let items = match (a.items, &scope) {
+                    (Some(n), _) => u64::from(at_least_one("--items", n)?),
+                    (None, Some(_)) => 0,
+                    (None, None) => bail!("pass --items N, --epic KEY or --fix-version NAME"),
+                };
                 if let (Some(target), Some(start)) = (a.target, a.start) {
                     check_after_start("--target", target, start, true)?;
                 }
+                let source = a.source.plan()?;
+                if scope.is_some() && !matches!(source, Source::Lake { .. }) {
+                    bail!(
+                        "--epic and --fix-version read fct_work_items: pass --project KEY (and --lake URL)"
+                    );
+                }
                 Ok(Plan {
-                    source: a.source.plan()?,
+                    source,
                     options: a.model.options()?,
                     calendar: a.model.calendar_flags(),
                     format: a.model.format,
                     start: a.start,
                     ask: Ask::When {
-                        items: u64::from(items),
+                        items,
                         target: a.target,
                     },
+                    scope,
                 })
             }
             Question::HowMany(a) => {
@@ -378,6 +417,7 @@ impl Question {
                     format: a.model.format,
                     start: a.start,
                     ask: Ask::HowMany { until: a.until },
+                    scope: None,
                 })
             }
             Question::Backtest(a) => {
@@ -399,6 +439,7 @@ impl Question {
                         kind,
                         step_days: at_least_one("--step-days", a.step_days)?,
                     },
+                    scope: None,
                 })
             }
         }
@@ -407,7 +448,15 @@ impl Question {
 
 /// Run `flowlake forecast`.
 pub async fn run(cmd: ForecastCommand, cfg: &Config) -> Result<()> {
-    let plan = cmd.command.plan()?;
+    let mut plan = cmd.command.plan()?;
+    if let (Some(scope), Source::Lake { url, project }) = (&plan.scope, &plan.source) {
+        let lake = plan::lake(url.as_deref(), cfg)?;
+        lake.check().await?;
+        let n = remaining_items(&lake, project, scope).await?;
+        if let Ask::When { items, .. } = &mut plan.ask {
+            *items = n;
+        }
+    }
     let histories = load(&plan.source, cfg).await?;
     let report = if let [(history, described)] = histories.as_slice() {
         forecast(&plan, history, described)?
@@ -749,6 +798,54 @@ async fn read_lake(lake: &Lake, project: &str) -> Result<History> {
         bail!("--project {project}: no rows in {MART} (projects there: {names})");
     }
     History::new(days).with_context(|| format!("{MART}, project {project}"))
+}
+
+/// Items of an epic or fix version in `project` that are neither done nor deleted.
+async fn remaining_items(lake: &Lake, project: &str, scope: &WorkScope) -> Result<u64> {
+    let ctx = flowlake_marts::session_for_query(lake)
+        .await
+        .context("opening the lake")?;
+    let q = |s: &str| s.replace('\'', "''");
+    let (filter, what) = match scope {
+        WorkScope::Epic(k) => (format!("epic_key = '{}'", q(k)), format!("epic {k}")),
+        WorkScope::FixVersion(v) => (
+            format!(
+                "array_has(string_to_array(coalesce(fix_versions, ''), ','), '{}')",
+                q(v)
+            ),
+            format!("fix version {v}"),
+        ),
+    };
+    let sql = format!(
+        "select count(*) filter (where coalesce(status_category, '') <> 'done') as remaining, \
+         count(*) as total from fct_work_items \
+         where deleted_at is null and project = '{}' and {filter}",
+        q(project)
+    );
+    let batches = ctx
+        .sql(&sql)
+        .await
+        .with_context(|| format!("reading fct_work_items for {what}"))?
+        .collect()
+        .await
+        .with_context(|| format!("reading fct_work_items for {what}"))?;
+    let get = |i: usize| {
+        batches
+            .first()
+            .map(|b| b.column(i).as_primitive::<Int64Type>().value(0))
+            .unwrap_or(0)
+    };
+    let (remaining, total) = (get(0), get(1));
+    if total == 0 {
+        bail!(
+            "{what}: no work items in project {project} of fct_work_items ({})",
+            lake.url()
+        );
+    }
+    if remaining == 0 {
+        bail!("{what}: all {total} items are done; nothing to forecast");
+    }
+    Ok(remaining as u64)
 }
 
 /// The projects in the lake's mart, sorted.
@@ -1571,6 +1668,20 @@ mod tests {
         assert_eq!(levels[2]["level"], 85);
         assert!(levels[2]["lower"].as_f64() <= levels[2]["rate"].as_f64());
         assert_eq!(v["kind"]["how_many"]["horizon_days"], 14);
+    }
+
+    #[test]
+    fn epic_and_fix_version_read_their_count_from_the_lake() {
+        let p = plan(&["when", "--project", "PAY", "--epic", "PAY-7"]).unwrap();
+        assert_eq!(p.scope, Some(WorkScope::Epic("PAY-7".into())));
+        let p = plan(&["when", "--project", "PAY", "--fix-version", "v2.1"]).unwrap();
+        assert_eq!(p.scope, Some(WorkScope::FixVersion("v2.1".into())));
+        assert!(plan(&["when", "--history", "h.csv", "--epic", "PAY-7"]).is_err());
+        assert!(plan(&["when", "--project", "PAY", "--epic", "E", "--items", "3"]).is_err());
+        assert!(
+            plan(&["when", "--project", "PAY"]).is_err(),
+            "some count is needed"
+        );
     }
 
     #[test]

@@ -17,9 +17,84 @@ fn demo_builds_marts_and_sql_answers() {
             "{m} on disk"
         );
     }
-    // A run manifest for the ingest and one for the build.
+    // The Jira side: issues with changelogs, flow metrics per project and the stale items.
+    assert!(summary["jira"]["rows"]["issues"].as_u64().unwrap() > 1000);
+    assert!(summary["jira"]["rows"]["changelog_items"].as_u64().unwrap() > 5000);
+    let flow = summary["flow_last_12_weeks"].as_array().unwrap();
+    assert!(flow.len() >= 2, "{flow:?}");
+    for p in flow {
+        assert!(p["done"].as_i64().unwrap() > 0, "{p}");
+        let eff = p["flow_efficiency"].as_f64().unwrap();
+        assert!(eff > 0.0 && eff <= 1.0, "{p}");
+        assert!(
+            p["cycle_p85_d"].as_f64() >= p["cycle_p50_d"].as_f64(),
+            "{p}"
+        );
+    }
+    let stale = summary["stale_items"].as_array().unwrap();
+    assert!(!stale.is_empty(), "the simulated org has stale items");
+    for s in stale {
+        assert!(
+            s["age_d"].as_f64().unwrap() > s["p85_cycle_d"].as_f64().unwrap(),
+            "{s}"
+        );
+    }
+    assert!(summary["marts"]["mart_forecasts"].as_u64().unwrap() > 0);
+    // A run manifest per ingest (GitHub, Jira) and one for the build.
     let runs: Vec<_> = files_under(&lake.join("runs"));
-    assert_eq!(runs.len(), 2, "{runs:?}");
+    assert_eq!(runs.len(), 3, "{runs:?}");
+
+    // Forecasts read the lake's mart_throughput_daily.
+    let out = run_ok(flowlake().args([
+        "forecast",
+        "when",
+        "--lake",
+        lake.to_str().unwrap(),
+        "--project",
+        "PAY",
+        "--items",
+        "30",
+        "--format",
+        "json",
+    ]));
+    let when: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (p50, p95) = (
+        when["percentiles"]["50"].as_str().unwrap(),
+        when["percentiles"]["95"].as_str().unwrap(),
+    );
+    assert!(p50 <= p95 && p50 > "2026-11-01", "{when}");
+    // An epic's remaining items come from fct_work_items.
+    let epic = &summary["open_epics"][0];
+    let out = run_ok(flowlake().args([
+        "forecast",
+        "when",
+        "--lake",
+        lake.to_str().unwrap(),
+        "--project",
+        epic["project"].as_str().unwrap(),
+        "--epic",
+        epic["epic_key"].as_str().unwrap(),
+        "--format",
+        "json",
+    ]));
+    let when: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(when["items"], epic["remaining"], "{when}");
+    let out = run_ok(flowlake().args([
+        "forecast",
+        "backtest",
+        "--lake",
+        lake.to_str().unwrap(),
+        "--format",
+        "json",
+    ]));
+    let bt: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        bt["sources"].as_array().unwrap().len() >= 2,
+        "every project, pooled"
+    );
+    let p85 = &bt["levels"][2];
+    assert_eq!(p85["level"], 85);
+    assert!(p85["total"].as_u64().unwrap() > 50, "{p85}");
 
     let out = run_ok(flowlake().args([
         "sql",

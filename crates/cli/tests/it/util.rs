@@ -83,13 +83,20 @@ pub fn sorted_rows(path: &Path) -> Vec<String> {
     lines
 }
 
-pub const MARTS: [&str; 6] = [
+pub const MARTS: [&str; 13] = [
     "dim_people",
     "fct_pull_requests",
     "fct_deployments",
     "fct_incidents",
     "mart_dora",
     "mart_developer_weekly",
+    "fct_work_items",
+    "fct_status_intervals",
+    "mart_flow_weekly",
+    "mart_throughput_daily",
+    "mart_aging_wip",
+    "mart_sprints",
+    "mart_forecasts",
 ];
 
 pub fn free_port() -> u16 {
