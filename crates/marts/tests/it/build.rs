@@ -12,16 +12,18 @@ use flowlake_marts::raw::RAW_TABLES;
 use flowlake_marts::{Marts, MartsConfig, Models, session_for_query};
 use sqllogictest::{DefaultColumnType, Record};
 
-/// A fixture session (every model a view) with `sql/tests/fixtures.slt` loaded.
+/// A fixture session (every model a view) with `sql/tests/fixtures.slt` and
+/// `sql/tests/jira_fixtures.slt` loaded.
 pub async fn loaded_fixture_session() -> SessionContext {
     let sql = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../sql");
     let models = Models::from_dir(&sql).unwrap();
     let ctx = crate::slt::session(&models).await.unwrap();
-    let records =
-        sqllogictest::parse_file::<DefaultColumnType>(sql.join("tests/fixtures.slt")).unwrap();
-    for record in records {
-        if let Record::Statement { sql, .. } = record {
-            ctx.sql(&sql).await.unwrap().collect().await.unwrap();
+    for file in ["tests/fixtures.slt", "tests/jira_fixtures.slt"] {
+        let records = sqllogictest::parse_file::<DefaultColumnType>(sql.join(file)).unwrap();
+        for record in records {
+            if let Record::Statement { sql, .. } = record {
+                ctx.sql(&sql).await.unwrap().collect().await.unwrap();
+            }
         }
     }
     ctx
@@ -63,10 +65,11 @@ async fn build_and_compare(lake: Lake) {
         ("person", "alice", "platform"),
         ("person", "bob", "platform"),
         ("person", "dave", "web"),
+        ("jira_project", "PAY", "payments"),
     ];
     let config = MartsConfig {
         target_partitions: 4,
-        // The same seed rows as `sql/tests/fixtures.slt` inserts.
+        // The same seed rows as `sql/tests/fixtures.slt` and `jira_fixtures.slt` insert.
         teams: teams
             .iter()
             .map(|(k, n, t)| (k.to_string(), n.to_string(), t.to_string()))
@@ -100,6 +103,20 @@ async fn build_and_compare(lake: Lake) {
     assert_eq!(sorted(&query, DORA).await, sorted(&fixtures, DORA).await);
     let prs = "select pr_key, deployment_key, cycle_time_h, lead_time_h from fct_pull_requests order by pr_key";
     assert_eq!(sorted(&query, prs).await, sorted(&fixtures, prs).await);
+    // The Jira marts too, including the column types the forecast reads.
+    for jira in [
+        "select * from fct_work_items order by issue_key",
+        "select * from fct_status_intervals order by issue_key, visit_seq",
+        "select day, project, items_done, arrow_typeof(day) as t from mart_throughput_daily \
+         order by project, day",
+        "select * from mart_flow_weekly order by project, week_start",
+        "select * from mart_aging_wip order by issue_key",
+        "select * from mart_sprints order by sprint_id",
+    ] {
+        let built = sorted(&query, jira).await;
+        assert_eq!(built, sorted(&fixtures, jira).await, "{jira}");
+        assert!(built.lines().count() > 4, "{jira}: {built}");
+    }
     // Staging views over the raw Parquet files see the Hive partition column.
     let partitions = sorted(
         &query,

@@ -4,7 +4,8 @@
 //!   fixtures with one fresh session per file (`FLOWLAKE_SLT_COMPLETE=1` rewrites them).
 //! - `build`: `Marts::build` end to end: raw Parquet files in a lake in, mart Parquet out.
 //! - `recompute`: `mart_dora` agrees with a recomputation in Rust from the `fct_*` tables.
-//! - `contract`: the raw schemas here match the ones the connectors write.
+//! - `contract`: the raw schemas here match the ones the connectors write; the marts have the
+//!   columns of their table contracts.
 
 mod build;
 mod contract;
