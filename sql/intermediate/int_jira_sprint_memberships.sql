@@ -145,22 +145,29 @@ events as (
     select * from implied_events
 ),
 
+-- Repeated events of one kind (an add when already in) say nothing new: keep the first.
+changes as (
+    select *
+    from (
+        select
+            *,
+            lag(kind) over (
+                partition by workspace, issue_id, sprint_id
+                order by event_seq
+            ) as previous_kind
+        from events
+    ) as e
+    where previous_kind is null or previous_kind <> kind
+),
+
 sequenced as (
     select
         *,
-        lag(kind) over (
-            partition by workspace, issue_id, sprint_id
-            order by event_seq
-        ) as previous_kind,
-        lead(kind) over (
-            partition by workspace, issue_id, sprint_id
-            order by event_seq
-        ) as next_kind,
         lead(event_at) over (
             partition by workspace, issue_id, sprint_id
             order by event_seq
         ) as next_event_at
-    from events
+    from changes
 ),
 
 final as (
@@ -169,10 +176,9 @@ final as (
         issue_id,
         sprint_id,
         event_at as added_at,
-        case when next_kind = 'remove' then next_event_at end as removed_at
+        next_event_at as removed_at
     from sequenced
     where kind = 'add'
-      and (previous_kind is null or previous_kind <> 'add')
 )
 
 select * from final

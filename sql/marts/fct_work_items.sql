@@ -126,6 +126,7 @@ final as (
         cast(null as varchar) as assignee_person_id,
         j.labels,
         j.components,
+        j.fix_versions,
         j.deleted_at,
         j.deleted_reason
     from joined as j
