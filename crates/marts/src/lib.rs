@@ -6,7 +6,8 @@
 //! model back to `<lake>/marts/<model>/data.parquet`.
 //!
 //! Key types: [`Models`] (the `sql/` folder, parsed and sorted topologically), [`Marts`] (a
-//! lake plus a [`MartsConfig`]: [`Marts::build`] and [`Marts::query_session`]) and
+//! lake plus a [`MartsConfig`], and a [`FlowConfig`] for the Jira flow marts via
+//! [`Marts::with_flow`]: [`Marts::build`] and [`Marts::query_session`]) and
 //! [`fixture_session`] (every model as a view over empty in-memory raw tables, for golden
 //! tests).
 //!
