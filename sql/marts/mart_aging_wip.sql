@@ -7,8 +7,10 @@
 --   age_percentile     share of the history with a cycle time <= age_d (null without history)
 --   is_stale           age_d > stale_threshold_d (false without history)
 with work_items as (
+    -- Epics are containers of the flow, not items in it (their children are counted).
     select * from fct_work_items
     where deleted_at is null
+      and lower(coalesce(issue_type, '')) <> 'epic'
 ),
 
 as_of as (

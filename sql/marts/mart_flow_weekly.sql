@@ -7,13 +7,19 @@
 --   flow_efficiency   over the items done that week: time in in-progress statuses that are not
 --                     waiting / all time in in-progress statuses (null when there is none)
 with work_items as (
+    -- Epics are containers of the flow, not items in it (their children are counted).
     select * from fct_work_items
     where deleted_at is null
+      and lower(coalesce(issue_type, '')) <> 'epic'
 ),
 
 intervals as (
-    select * from fct_status_intervals
-    where deleted_at is null
+    select i.*
+    from fct_status_intervals as i
+    inner join work_items as w
+        on w.workspace = i.workspace
+       and w.issue_id = i.issue_id
+    where i.deleted_at is null
 ),
 
 as_of as (

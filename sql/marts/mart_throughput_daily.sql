@@ -3,8 +3,10 @@
 -- counts the project's work items whose `done_at` falls on that day; deleted items are left
 -- out.
 with work_items as (
+    -- Epics are containers of the flow, not items in it (their children are counted).
     select * from fct_work_items
     where deleted_at is null
+      and lower(coalesce(issue_type, '')) <> 'epic'
 ),
 
 as_of as (

@@ -402,7 +402,7 @@ const EPICS_SQL: &str = "\
 const SPRINTS_SQL: &str = "\
     select w.workspace, w.project, cast(s.sprint_id as varchar), max(s.name), \
            count(*) as remaining_items, sum(w.story_points) as remaining_points, \
-           cast(max(s.end_date) as date) as target, 0 as in_progress \
+           cast(max(s.planned_end_at) as date) as target, 0 as in_progress \
     from fct_work_items as w \
     join mart_sprints as s on s.workspace = w.workspace and s.sprint_id = w.sprint_id \
     where w.deleted_at is null and s.state = 'active' \
@@ -437,7 +437,7 @@ pub async fn write(lake: &Lake, ctx: &SessionContext, window_days: u32) -> Resul
         if has_columns(
             ctx,
             "mart_sprints",
-            &["sprint_id", "name", "state", "end_date"],
+            &["sprint_id", "name", "state", "planned_end_at"],
         )
         .await
         {
