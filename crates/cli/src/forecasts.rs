@@ -400,7 +400,7 @@ const EPICS_SQL: &str = "\
 
 /// Active sprints: items in the sprint not done yet, and the sprint's planned end day.
 const SPRINTS_SQL: &str = "\
-    select w.workspace, w.project, cast(s.sprint_id as varchar), max(s.name), \
+    select w.workspace, w.project, cast(s.sprint_id as varchar) as sprint_key, max(s.name) as sprint_name, \
            count(*) as remaining_items, sum(w.story_points) as remaining_points, \
            cast(max(s.planned_end_at) as date) as target, 0 as in_progress \
     from fct_work_items as w \
