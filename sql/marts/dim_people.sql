@@ -1,37 +1,44 @@
--- One row per person (workspace, person_id). emails, github_logins and jira_account_ids are
--- comma-separated, sorted, de-duplicated strings (null when none are known).
-with people as (
-    select * from int_people
+-- One row per person (workspace, person_id) after merging GitHub people and Jira accounts
+-- (rules in int_identities and docs/metrics.md, "People"). emails, github_logins,
+-- jira_account_ids and teams are comma-separated, sorted, de-duplicated strings (null when
+-- none are known). team: the person's team (the first by name when in several; `teams` lists
+-- them all). display_name: the GitHub person's (latest commit author name), else the Jira
+-- account's, else the person_id.
+with identities as (
+    select * from int_identities
 ),
 
-teams as (
-    select * from flowlake_teams
-),
-
-person_teams as (
+aggregated as (
     select
-        lower(name) as person_id,
-        min(team) as team
-    from teams
-    where kind = 'person'
-    group by lower(name)
+        person_workspace as workspace,
+        person_id,
+        max(case when source = 'github' and workspace = person_workspace and value = person_id then display_name end) as github_name,
+        min(case when source = 'jira' then display_name end) as jira_name,
+        array_to_string(array_sort(array_distinct(string_to_array(string_agg(emails, ','), ','))), ',') as emails,
+        array_to_string(array_sort(array_distinct(string_to_array(string_agg(github_logins, ','), ','))), ',') as github_logins,
+        array_to_string(array_sort(array_distinct(string_to_array(string_agg(case when source = 'jira' then value end, ','), ','))), ',') as jira_account_ids,
+        array_to_string(array_sort(array_distinct(string_to_array(string_agg(teams, ','), ','))), ',') as teams,
+        coalesce(bool_or(is_bot), false) as is_bot,
+        min(first_seen_at) as first_seen_at,
+        max(last_seen_at) as last_seen_at
+    from identities
+    group by person_workspace, person_id
 ),
 
 final as (
     select
-        p.workspace,
-        p.person_id,
-        p.display_name,
-        p.emails,
-        p.github_logins,
-        cast(null as varchar) as jira_account_ids,
-        pt.team,
-        p.is_bot,
-        p.first_seen_at,
-        p.last_seen_at
-    from people as p
-    left join person_teams as pt
-        on pt.person_id = p.person_id
+        workspace,
+        person_id,
+        coalesce(github_name, jira_name, person_id) as display_name,
+        emails,
+        github_logins,
+        jira_account_ids,
+        split_part(teams, ',', 1) as team,
+        teams,
+        is_bot,
+        first_seen_at,
+        last_seen_at
+    from aggregated
 )
 
 select * from final

@@ -29,7 +29,8 @@ final as (
         i.resolved_at,
         i.restore_time_h,
         i.deployment_key,
-        i.deployment_key is not null as is_attributed
+        i.deployment_key is not null as is_attributed,
+        i.source_workspace
     from incidents as i
     left join repo_teams as rt
         on rt.repo = i.repo

@@ -25,6 +25,16 @@ teams as (
     select * from flowlake_teams
 ),
 
+identities as (
+    select * from int_identities
+),
+
+jira_people as (
+    select workspace, value as account_id, person_id
+    from identities
+    where source = 'jira'
+),
+
 overrides_by_name as (
     select
         lower(trim(status_name)) as name_key,
@@ -122,8 +132,8 @@ final as (
         j.parent_key,
         j.sprint_id,
         j.assignee_account_id,
-        -- Jira accounts are not merged into dim_people yet.
-        cast(null as varchar) as assignee_person_id,
+        -- The assignee's dim_people person (merged by e-mail or alias, else the account's own).
+        jp.person_id as assignee_person_id,
         j.labels,
         j.components,
         j.fix_versions,
@@ -132,6 +142,9 @@ final as (
     from joined as j
     left join project_teams as pt
         on pt.project = upper(j.project_key)
+    left join jira_people as jp
+        on jp.workspace = j.workspace
+       and jp.account_id = trim(j.assignee_account_id)
 )
 
 select * from final
