@@ -1,8 +1,9 @@
 //! `mart_forecasts`: the forecasts a report shows, written after the SQL marts.
 //!
-//! For every open scope of the Jira marts, one row: an epic's or a fix version's remaining
-//! items ("when will they be done?", p50/p70/p85/p95 dates) and an active sprint's remaining
-//! items against the days it has left ("how likely is it done by the sprint's end?"). The
+//! For every open scope of the Jira marts, one row: an epic's or a fix version's (release's)
+//! remaining items ("when will they be done?", p50/p70/p85/p95 dates) and an active sprint's
+//! remaining items against the days it has left ("how likely is it done by the sprint's
+//! end?"). The
 //! history is the scope's project's `mart_throughput_daily` as of the build's `as_of` day; the
 //! forecast is exact (convolution of the empirical daily distribution), so the table is
 //! deterministic and has no simulation noise.
@@ -78,7 +79,7 @@ pub struct Row {
 /// Forecasts every scope against its project's history; scopes whose project has no history
 /// get no row.
 ///
-/// - Sprints: each alone, exactly: "when will its remaining items be done?" and P(done by
+/// - Sprints and fix versions: each alone, exactly: "when will its remaining items be done?" and P(done by
 ///   the sprint's end).
 /// - Epics of one project share the team: they are planned together
 ///   ([`flowlake_forecast::when_features`]), in key order (oldest first, a proxy for priority),
@@ -398,6 +399,26 @@ const EPICS_SQL: &str = "\
     group by w.workspace, w.project, w.epic_key \
     order by w.workspace, w.project, w.epic_key";
 
+/// Fix versions (releases): items of the version not done yet, in the project they belong to.
+const FIX_VERSIONS_SQL: &str = "\
+    select workspace, project, version, version as name, \
+           count(*) filter (where coalesce(status_category, '') <> 'done') as remaining_items, \
+           sum(case when coalesce(status_category, '') <> 'done' then story_points end) \
+               as remaining_points, \
+           cast(null as date) as target, \
+           count(*) filter (where status_category = 'indeterminate') as in_progress \
+    from ( \
+        select workspace, project, status_category, story_points, \
+               trim(unnest(string_to_array(fix_versions, ','))) as version \
+        from fct_work_items \
+        where deleted_at is null and fix_versions is not null \
+          and lower(coalesce(issue_type, '')) <> 'epic' \
+    ) as v \
+    where version <> '' \
+    group by workspace, project, version \
+    having count(*) filter (where coalesce(status_category, '') <> 'done') > 0 \
+    order by workspace, project, version";
+
 /// Active sprints: items in the sprint not done yet, and the sprint's planned end day.
 const SPRINTS_SQL: &str = "\
     select w.workspace, w.project, cast(s.sprint_id as varchar) as sprint_key, max(s.name) as sprint_name, \
@@ -434,6 +455,9 @@ pub async fn write(lake: &Lake, ctx: &SessionContext, window_days: u32) -> Resul
     {
         let histories = read_histories(ctx).await?;
         let mut scopes = read_scopes(ctx, EPICS_SQL, "epic").await?;
+        if has_columns(ctx, "fct_work_items", &["fix_versions"]).await {
+            scopes.extend(read_scopes(ctx, FIX_VERSIONS_SQL, "fix_version").await?);
+        }
         if has_columns(
             ctx,
             "mart_sprints",
@@ -583,6 +607,72 @@ mod tests {
             "PAY-10 alongside PAY-9"
         );
         assert_eq!(rows[0].dates[&85], Some(d("2026-03-06")));
+    }
+
+    #[tokio::test]
+    async fn scopes_come_from_the_work_items() {
+        let ctx = SessionContext::new();
+        ctx.sql(
+            "create table fct_work_items as select * from (values \
+             ('ws', 'PAY', 'PAY-1', 'Story', 'indeterminate', 'v1, v2', 2.0, 'PAY-9'), \
+             ('ws', 'PAY', 'PAY-2', 'Story', 'done', 'v1', 3.0, 'PAY-9'), \
+             ('ws', 'PAY', 'PAY-3', 'Bug', 'new', 'v2', 5.0, 'PAY-9'), \
+             ('ws', 'PAY', 'PAY-4', 'Bug', 'done', 'v3', 1.0, cast(null as varchar)), \
+             ('ws', 'PAY', 'PAY-9', 'Epic', 'indeterminate', 'v1', cast(null as double), cast(null as varchar)) \
+             ) as t(workspace, project, issue_key, issue_type, status_category, fix_versions, \
+             story_points, epic_key)",
+        )
+        .await
+        .unwrap()
+        .collect()
+        .await
+        .unwrap();
+        ctx.sql(
+            "create table fct_work_items2 as select *, cast(null as bigint) as sprint_id, \
+             cast(null as timestamp) as deleted_at from fct_work_items",
+        )
+        .await
+        .unwrap()
+        .collect()
+        .await
+        .unwrap();
+        ctx.deregister_table("fct_work_items").unwrap();
+        ctx.sql("create table fct_work_items as select * from fct_work_items2")
+            .await
+            .unwrap()
+            .collect()
+            .await
+            .unwrap();
+        let epics = read_scopes(&ctx, EPICS_SQL, "epic").await.unwrap();
+        assert_eq!(epics.len(), 1);
+        assert_eq!(
+            (
+                epics[0].scope_key.as_str(),
+                epics[0].remaining_items,
+                epics[0].remaining_points
+            ),
+            ("PAY-9", 2, Some(7.0))
+        );
+        assert!(epics[0].in_progress);
+        let versions = read_scopes(&ctx, FIX_VERSIONS_SQL, "fix_version")
+            .await
+            .unwrap();
+        let got: Vec<(&str, i64, Option<f64>, bool)> = versions
+            .iter()
+            .map(|s| {
+                (
+                    s.scope_key.as_str(),
+                    s.remaining_items,
+                    s.remaining_points,
+                    s.in_progress,
+                )
+            })
+            .collect();
+        // v1: PAY-1 open (the epic is not an item of the release); v2: PAY-1 and PAY-3; v3 done.
+        assert_eq!(
+            got,
+            vec![("v1", 1, Some(2.0), true), ("v2", 2, Some(7.0), true)]
+        );
     }
 
     #[test]
