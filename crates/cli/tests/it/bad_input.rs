@@ -193,3 +193,73 @@ fn bad_events_file_names_the_line_and_writes_nothing() {
     );
     assert!(!lake.exists());
 }
+
+#[test]
+fn jira_bad_token_site_or_project_is_a_clear_error_and_writes_nothing() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let sim = rt
+        .block_on(flowlake_sim::spawn(flowlake_sim::SimConfig::default()))
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    let config = dir.path().join("flowlake.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[jira]\nbase_url = \"{}\"\nworkspace = \"acme-jira\"\nemail = \"sim@acme.test\"\nprojects = [\"PAY\"]\n",
+            sim.base_url()
+        ),
+    )
+    .unwrap();
+    let ingest = |token: &str, extra: &[&str]| {
+        let mut cmd = flowlake();
+        cmd.env("JIRA_API_TOKEN", token).args([
+            "--config",
+            config.to_str().unwrap(),
+            "ingest",
+            "jira",
+            "--lake",
+            lake.to_str().unwrap(),
+        ]);
+        cmd.args(extra);
+        cmd
+    };
+    let nothing = || {
+        assert_eq!(
+            files_under(&lake),
+            Vec::<std::path::PathBuf>::new(),
+            "nothing written"
+        );
+    };
+    // A wrong API token: one clear error naming the variable, never the token.
+    let token = "ATATT-definitelyNotTheRightToken";
+    let err = run_err(&mut ingest(token, &[]));
+    assert!(
+        err.contains("401") && err.contains("JIRA_API_TOKEN"),
+        "{err}"
+    );
+    assert!(!err.contains(token), "token leaked: {err}");
+    nothing();
+    // A site that is not there: the error names the URL.
+    let err = run_err(&mut ingest(
+        "sim-jira-token",
+        &["--base-url", "http://127.0.0.1:9"],
+    ));
+    assert!(err.contains("http://127.0.0.1:9"), "{err}");
+    nothing();
+    // An unknown project key.
+    let err = run_err(&mut ingest("sim-jira-token", &["--project", "NOPE"]));
+    assert!(err.contains("NOPE"), "{err}");
+    nothing();
+    // A project key that is not a key at all: refused before any request.
+    let err = run_err(&mut ingest("sim-jira-token", &["--project", "pay; drop"]));
+    assert!(err.contains("not a Jira project key"), "{err}");
+    nothing();
+    // And the right token works.
+    run_ok(&mut ingest("sim-jira-token", &[]));
+    assert!(
+        files_under(&lake.join("raw/jira/issues")).len() >= 1,
+        "issues landed"
+    );
+    drop(sim);
+}
