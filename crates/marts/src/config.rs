@@ -1,5 +1,5 @@
 //! What the SQL models read as configuration: the one-row `flowlake_config` table, the
-//! `flowlake_teams` seed table, and for the Jira flow marts the one-row `flowlake_flow_config`
+//! `flowlake_teams` and `flowlake_identity_aliases` seed tables, and for the Jira flow marts the one-row `flowlake_flow_config`
 //! table and the `flowlake_status_overrides` seed table ([`FlowConfig`]).
 
 use std::sync::Arc;
@@ -18,6 +18,8 @@ use crate::error::{Error, Result};
 pub const CONFIG_TABLE: &str = "flowlake_config";
 /// The SQL name of the team seed table (`kind`, `name`, `team`).
 pub const TEAMS_TABLE: &str = "flowlake_teams";
+/// The SQL name of the identity alias seed table (`person`, `kind`, `value`).
+pub const IDENTITY_ALIASES_TABLE: &str = "flowlake_identity_aliases";
 /// The SQL name of the one-row flow configuration table (Jira marts).
 pub const FLOW_CONFIG_TABLE: &str = "flowlake_flow_config";
 /// The SQL name of the status category override table (`status_name`, `status_category`).
@@ -42,9 +44,12 @@ pub struct MartsConfig {
     pub dora_bands_version: String,
     /// Percentile of cycle time above which a work item is stale.
     pub stale_percentile: f64,
-    /// Team seeds: `(kind, name, team)` with kind `"person"` (name = login) or `"repo"`
-    /// (name = `owner/name`).
+    /// Team seeds: `(kind, name, team)` with kind `"person"` (name = a GitHub login, an
+    /// e-mail or a Jira account id), `"repo"` (name = `owner/name`) or `"jira_project"`.
     pub teams: Vec<(String, String, String)>,
+    /// Identity aliases: `(person, kind, value)` with kind `"github_login"`, `"email"` or
+    /// `"jira_account"`; every identity listed under one `person` is one person.
+    pub identity_aliases: Vec<(String, String, String)>,
     /// DataFusion's `target_partitions`; fixed so results and plans are deterministic.
     pub target_partitions: usize,
 }
@@ -61,6 +66,7 @@ impl Default for MartsConfig {
             dora_bands_version: "2023".into(),
             stale_percentile: 0.85,
             teams: Vec::new(),
+            identity_aliases: Vec::new(),
             target_partitions: 4,
         }
     }
@@ -118,7 +124,31 @@ impl MartsConfig {
         .expect("columns match the schema")
     }
 
-    /// Register `flowlake_config` and `flowlake_teams` as in-memory tables (replacing any).
+    /// The schema of `flowlake_identity_aliases`.
+    pub fn identity_aliases_schema() -> SchemaRef {
+        Arc::new(Schema::new(vec![
+            Field::new("person", DataType::Utf8, true),
+            Field::new("kind", DataType::Utf8, true),
+            Field::new("value", DataType::Utf8, true),
+        ]))
+    }
+
+    /// The rows of `flowlake_identity_aliases`.
+    pub fn identity_aliases_batch(&self) -> RecordBatch {
+        let col = |f: fn(&(String, String, String)) -> &str| {
+            Arc::new(StringArray::from_iter_values(
+                self.identity_aliases.iter().map(f),
+            )) as ArrayRef
+        };
+        RecordBatch::try_new(
+            Self::identity_aliases_schema(),
+            vec![col(|a| &a.0), col(|a| &a.1), col(|a| &a.2)],
+        )
+        .expect("columns match the schema")
+    }
+
+    /// Register `flowlake_config`, `flowlake_teams` and `flowlake_identity_aliases` as
+    /// in-memory tables (replacing any).
     /// They are ordinary memory tables: a golden test may `update flowlake_config set …`.
     pub fn register(&self, ctx: &SessionContext) -> Result<()> {
         register_mem(ctx, CONFIG_TABLE, Self::schema(), vec![self.to_batch()])?;
@@ -127,6 +157,12 @@ impl MartsConfig {
             TEAMS_TABLE,
             Self::teams_schema(),
             vec![self.teams_batch()],
+        )?;
+        register_mem(
+            ctx,
+            IDENTITY_ALIASES_TABLE,
+            Self::identity_aliases_schema(),
+            vec![self.identity_aliases_batch()],
         )?;
         Ok(())
     }
@@ -257,6 +293,11 @@ mod tests {
             .push(("repo".into(), "acme/api".into(), "platform".into()));
         assert_eq!(config.to_batch().num_rows(), 1);
         assert_eq!(config.teams_batch().num_rows(), 1);
+        assert_eq!(config.identity_aliases_batch().num_rows(), 0);
+        config
+            .identity_aliases
+            .push(("alice".into(), "jira_account".into(), "5e97".into()));
+        assert_eq!(config.identity_aliases_batch().num_rows(), 1);
         let mut flow = FlowConfig::default();
         assert_eq!(flow.overrides_batch().num_rows(), 0);
         flow.status_overrides

@@ -30,7 +30,8 @@ pub mod raw;
 mod session;
 
 pub use config::{
-    CONFIG_TABLE, FLOW_CONFIG_TABLE, FlowConfig, MartsConfig, STATUS_OVERRIDES_TABLE, TEAMS_TABLE,
+    CONFIG_TABLE, FLOW_CONFIG_TABLE, FlowConfig, IDENTITY_ALIASES_TABLE, MartsConfig,
+    STATUS_OVERRIDES_TABLE, TEAMS_TABLE,
 };
 pub use error::{Error, Result};
 pub use models::{Layer, Model, Models, referenced_tables};

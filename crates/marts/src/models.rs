@@ -13,7 +13,9 @@ use datafusion::sql::sqlparser::ast::{ObjectName, Query, Statement, Visit, Visit
 use datafusion::sql::sqlparser::dialect::GenericDialect;
 use datafusion::sql::sqlparser::parser::Parser;
 
-use crate::config::{CONFIG_TABLE, FLOW_CONFIG_TABLE, STATUS_OVERRIDES_TABLE, TEAMS_TABLE};
+use crate::config::{
+    CONFIG_TABLE, FLOW_CONFIG_TABLE, IDENTITY_ALIASES_TABLE, STATUS_OVERRIDES_TABLE, TEAMS_TABLE,
+};
 use crate::error::{Error, Result};
 use crate::raw::RAW_TABLES;
 
@@ -225,6 +227,7 @@ fn is_source_table(name: &str) -> bool {
     [
         CONFIG_TABLE,
         TEAMS_TABLE,
+        IDENTITY_ALIASES_TABLE,
         FLOW_CONFIG_TABLE,
         STATUS_OVERRIDES_TABLE,
     ]
