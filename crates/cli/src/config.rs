@@ -26,6 +26,81 @@ pub struct Config {
     /// Jira flow metric choices.
     #[serde(default)]
     pub flow: FlowSection,
+    /// One person across GitHub and Jira.
+    #[serde(default)]
+    pub identity: IdentitySection,
+    /// The rows of the `[identity] aliases` file, read by [`Config::load`]: `(person, kind,
+    /// value)`.
+    #[serde(skip)]
+    pub identity_aliases: Vec<(String, String, String)>,
+}
+
+/// `[identity]`: merging GitHub logins, commit e-mails and Jira accounts into people.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct IdentitySection {
+    /// A CSV file `person,kind,value` (kind: github_login, email or jira_account); a relative
+    /// path is relative to the directory of the config file.
+    pub aliases: Option<PathBuf>,
+}
+
+/// The kinds of identity an alias file row may name.
+pub const ALIAS_KINDS: [&str; 3] = ["github_login", "email", "jira_account"];
+
+/// Parse an alias file: a header `person,kind,value`, then one identity per line. Blank lines
+/// and lines starting with `#` are skipped; fields are trimmed; `kind` is case-insensitive.
+/// Errors name `file` and the line.
+pub fn parse_aliases(text: &str, file: &Path) -> Result<Vec<(String, String, String)>> {
+    let mut rows = Vec::new();
+    let mut header_seen = false;
+    for (i, raw) in text.lines().enumerate() {
+        let line_no = i + 1;
+        let line = raw.trim().trim_start_matches('\u{feff}');
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let fields: Vec<&str> = line.split(',').map(str::trim).collect();
+        if !header_seen {
+            let header: Vec<String> = fields.iter().map(|f| f.to_lowercase()).collect();
+            if header != ["person", "kind", "value"] {
+                bail!(
+                    "alias file {}, line {line_no}: the header must be `person,kind,value`, got `{line}`",
+                    file.display()
+                );
+            }
+            header_seen = true;
+            continue;
+        }
+        if fields.len() != 3 {
+            bail!(
+                "alias file {}, line {line_no}: expected 3 fields person,kind,value, got {} in `{line}`",
+                file.display(),
+                fields.len()
+            );
+        }
+        let kind = fields[1].to_lowercase();
+        if !ALIAS_KINDS.contains(&kind.as_str()) {
+            bail!(
+                "alias file {}, line {line_no}: unknown kind `{}`; write github_login, email or jira_account",
+                file.display(),
+                fields[1]
+            );
+        }
+        if fields[0].is_empty() || fields[2].is_empty() {
+            bail!(
+                "alias file {}, line {line_no}: person and value must not be empty in `{line}`",
+                file.display()
+            );
+        }
+        rows.push((fields[0].to_string(), kind, fields[2].to_string()));
+    }
+    if !header_seen {
+        bail!(
+            "alias file {} is empty: it needs the header `person,kind,value`",
+            file.display()
+        );
+    }
+    Ok(rows)
 }
 
 /// `[flow]`: choices of the Jira flow marts (see docs/metrics.md).
@@ -218,11 +293,12 @@ impl Default for MartsSection {
     }
 }
 
-/// `[teams]`: person login → team, repo → team.
+/// `[teams]`: person (GitHub login, e-mail or Jira account id) → team, repo → team, Jira
+/// project → team.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct TeamsSection {
-    /// GitHub login → team.
+    /// Person → team; the person is a GitHub login, a commit e-mail or a Jira account id.
     #[serde(default)]
     pub people: BTreeMap<String, String>,
     /// `owner/name` → team.
@@ -238,7 +314,7 @@ impl Config {
     pub fn load(path: &Path) -> Result<Config> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("reading config file {}", path.display()))?;
-        let cfg: Config = toml::from_str(&text).map_err(|e| {
+        let mut cfg: Config = toml::from_str(&text).map_err(|e| {
             anyhow::anyhow!(
                 "config file {} is not valid: {}\nsee flowlake.example.toml for every setting",
                 path.display(),
@@ -246,6 +322,20 @@ impl Config {
             )
         })?;
         cfg.validate(path)?;
+        if let Some(file) = &cfg.identity.aliases {
+            let file = match path.parent() {
+                Some(dir) if file.is_relative() => dir.join(file),
+                _ => file.clone(),
+            };
+            let text = std::fs::read_to_string(&file).with_context(|| {
+                format!(
+                    "config file {}: [identity] aliases: reading {}",
+                    path.display(),
+                    file.display()
+                )
+            })?;
+            cfg.identity_aliases = parse_aliases(&text, &file)?;
+        }
         Ok(cfg)
     }
 
@@ -326,6 +416,60 @@ mod tests {
         let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../flowlake.example.toml");
         let cfg = Config::load(&p).unwrap();
         assert_eq!(cfg.github.unwrap().org, "acme");
+    }
+
+    #[test]
+    fn alias_file_is_read_relative_to_the_config_file() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("conf")).unwrap();
+        std::fs::write(
+            dir.path().join("conf/people.csv"),
+            "person,kind,value\n# Alice's accounts\nalice, Jira_Account ,5e9711ba34f7b90c0fbc37d3\n\nalice,email,Alice@Home.net\n",
+        )
+        .unwrap();
+        let p = dir.path().join("conf/flowlake.toml");
+        std::fs::write(&p, "[identity]\naliases = \"people.csv\"\n").unwrap();
+        let cfg = Config::load(&p).unwrap();
+        assert_eq!(
+            cfg.identity_aliases,
+            vec![
+                (
+                    "alice".to_string(),
+                    "jira_account".to_string(),
+                    "5e9711ba34f7b90c0fbc37d3".to_string()
+                ),
+                (
+                    "alice".to_string(),
+                    "email".to_string(),
+                    "Alice@Home.net".to_string()
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn malformed_alias_lines_name_the_file_and_line() {
+        let f = Path::new("people.csv");
+        let e = format!(
+            "{:#}",
+            parse_aliases("person,kind,value\nalice,slack,U123\n", f).unwrap_err()
+        );
+        assert!(
+            e.contains("people.csv") && e.contains("line 2") && e.contains("slack"),
+            "{e}"
+        );
+        let e = format!(
+            "{:#}",
+            parse_aliases("person,kind,value\n\nbob,email\n", f).unwrap_err()
+        );
+        assert!(e.contains("line 3") && e.contains("3 fields"), "{e}");
+        let e = format!("{:#}", parse_aliases("alice,email,a@b.c\n", f).unwrap_err());
+        assert!(e.contains("line 1") && e.contains("header"), "{e}");
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("f.toml");
+        std::fs::write(&p, "[identity]\naliases = \"missing.csv\"\n").unwrap();
+        let e = format!("{:#}", Config::load(&p).unwrap_err());
+        assert!(e.contains("missing.csv"), "{e}");
     }
 
     #[test]

@@ -56,6 +56,9 @@ enum Command {
     Forecast(cmd::forecast::ForecastCommand),
     /// Measure the connector (requests per 1,000 PRs, PRs/s) and the build against DuckDB.
     Bench(cmd::bench::Args),
+    /// People across GitHub and Jira: `people unmatched` lists identities to alias.
+    #[command(subcommand)]
+    People(cmd::people::PeopleCommand),
 }
 
 fn init_tracing(verbose: u8) {
@@ -84,6 +87,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Run(a) => cmd::run::run(a, &cfg).await,
         Command::Forecast(c) => cmd::forecast::run(c, &cfg).await,
         Command::Bench(a) => cmd::bench::run(a, &cfg).await,
+        Command::People(c) => cmd::people::run(c, &cfg).await,
     }
 }
 

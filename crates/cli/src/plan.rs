@@ -30,8 +30,10 @@ pub fn lake(flag: Option<&str>, cfg: &Config) -> Result<Lake> {
 pub fn marts(cfg: &Config) -> MartsConfig {
     let m = &cfg.marts;
     let mut teams: Vec<(String, String, String)> = Vec::new();
-    for (login, team) in &cfg.teams.people {
-        teams.push(("person".into(), login.to_lowercase(), team.clone()));
+    // A person is a GitHub login, a commit e-mail or a Jira account id (int_identities matches
+    // all three case-insensitively).
+    for (person, team) in &cfg.teams.people {
+        teams.push(("person".into(), person.trim().to_lowercase(), team.clone()));
     }
     for (repo, team) in &cfg.teams.repos {
         teams.push(("repo".into(), repo.clone(), team.clone()));
@@ -52,6 +54,7 @@ pub fn marts(cfg: &Config) -> MartsConfig {
         dora_bands_version: m.dora_bands_version.clone(),
         stale_percentile: m.stale_percentile,
         teams,
+        identity_aliases: cfg.identity_aliases.clone(),
         target_partitions: if m.target_partitions == 0 {
             cores
         } else {

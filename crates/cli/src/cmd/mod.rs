@@ -5,6 +5,7 @@ pub mod build;
 pub mod demo;
 pub mod forecast;
 pub mod ingest;
+pub mod people;
 pub mod run;
 pub mod sim;
 pub mod sql;
