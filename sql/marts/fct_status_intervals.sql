@@ -9,6 +9,15 @@ work_items as (
     select * from fct_work_items
 ),
 
+project_teams as (
+    select
+        upper(name) as project,
+        min(team) as team
+    from flowlake_teams
+    where kind = 'jira_project'
+    group by upper(name)
+),
+
 final as (
     select
         t.workspace,
@@ -27,11 +36,14 @@ final as (
             when t.exited_at is not null
                 then (date_part('epoch', t.exited_at) - date_part('epoch', t.entered_at)) / 3600.0
         end as duration_h,
-        w.deleted_at
+        w.deleted_at,
+        pt.team
     from transitions as t
     inner join work_items as w
         on w.workspace = t.workspace
        and w.issue_id = t.issue_id
+    left join project_teams as pt
+        on pt.project = upper(w.project)
 )
 
 select * from final

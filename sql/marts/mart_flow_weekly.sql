@@ -106,17 +106,29 @@ wip as (
     group by k.workspace, k.project, k.week_start
 ),
 
+project_teams as (
+    select
+        upper(name) as project,
+        min(team) as team
+    from flowlake_teams
+    where kind = 'jira_project'
+    group by upper(name)
+),
+
 final as (
     select
         k.workspace,
         k.week_start,
         k.project,
+        pt.team,
         cast(coalesce(d.throughput, 0) as bigint) as throughput,
         cast(coalesce(w.wip, 0) as bigint) as wip,
         d.cycle_time_p50_d,
         d.cycle_time_p85_d,
         case when e.in_progress_h > 0 then e.active_h / e.in_progress_h end as flow_efficiency
     from weeks as k
+    left join project_teams as pt
+        on pt.project = upper(k.project)
     left join done_stats as d
         on d.workspace = k.workspace
        and d.project = k.project

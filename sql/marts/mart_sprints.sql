@@ -133,6 +133,15 @@ points as (
     group by workspace, sprint_id
 ),
 
+project_teams as (
+    select
+        upper(name) as project,
+        min(team) as team
+    from flowlake_teams
+    where kind = 'jira_project'
+    group by upper(name)
+),
+
 final as (
     select
         w.workspace,
@@ -140,6 +149,7 @@ final as (
         w.board_id,
         b.name as board,
         b.project_key as project,
+        pt.team,
         w.name,
         w.state,
         w.started_at,
@@ -160,6 +170,8 @@ final as (
     left join boards as b
         on b.workspace = w.workspace
        and b.board_id = w.board_id
+    left join project_teams as pt
+        on pt.project = upper(b.project_key)
     left join points as p
         on p.workspace = w.workspace
        and p.sprint_id = w.sprint_id

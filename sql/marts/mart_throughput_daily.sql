@@ -46,13 +46,25 @@ done as (
     group by workspace, project, cast(done_at as date)
 ),
 
+project_teams as (
+    select
+        upper(name) as project,
+        min(team) as team
+    from flowlake_teams
+    where kind = 'jira_project'
+    group by upper(name)
+),
+
 final as (
     select
         d.workspace,
         cast(d.day as date) as day,
         d.project,
+        pt.team,
         cast(coalesce(x.items_done, 0) as bigint) as items_done
     from days as d
+    left join project_teams as pt
+        on pt.project = upper(d.project)
     left join done as x
         on x.workspace = d.workspace
        and x.project = d.project

@@ -1,8 +1,8 @@
 //! Golden SQL tests, DataFusion style: every `*.slt` under `sql/` (except the shared fixtures
 //! in `sql/tests/`, which test files `include`) runs in a fresh session where every model is
 //! a view over empty in-memory raw tables. Set `FLOWLAKE_SLT_COMPLETE=1` to rewrite the
-//! expected results instead of checking them, `FLOWLAKE_SLT_FILTER=<part of a path>` to run
-//! only some files.
+//! expected results instead of checking them, `FLOWLAKE_SLT_FILTER=<part of a path>[,<another>]`
+//! to run only some files.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -178,9 +178,13 @@ fn golden_sql() {
     let mut files = Vec::new();
     slt_files(&dir, &mut files);
     files.sort();
-    // `FLOWLAKE_SLT_FILTER=mart_dora` runs (or completes) only the files whose path contains it.
+    // `FLOWLAKE_SLT_FILTER=mart_dora` runs (or completes) only the files whose path contains it;
+    // `a,b` the files whose path contains either.
     if let Ok(filter) = std::env::var("FLOWLAKE_SLT_FILTER") {
-        files.retain(|f| f.to_string_lossy().contains(&filter));
+        files.retain(|f| {
+            let path = f.to_string_lossy();
+            filter.split(',').any(|part| path.contains(part.trim()))
+        });
     }
     assert!(!files.is_empty(), "no .slt files under {}", dir.display());
     let complete = std::env::var("FLOWLAKE_SLT_COMPLETE").is_ok_and(|v| v == "1");
