@@ -120,7 +120,15 @@ def translate(sql: str) -> str:
     """DataFusion SQL -> DuckDB SQL for the constructs sql/ uses."""
     # regexp_like(text, pattern) is regexp_matches(text, pattern) in DuckDB (RE2, which also
     # understands the (?i) flag the default patterns use).
-    return re.sub(r"\bregexp_like\s*\(", "regexp_matches(", sql)
+    sql = re.sub(r"\bregexp_like\s*\(", "regexp_matches(", sql)
+    sql = re.sub(r"\bmake_array\s*\(", "list_value(", sql)
+    # DuckDB's quantile takes a constant fraction: the config's stale_percentile is inlined
+    # (the peer runs with the default config).
+    return re.sub(
+        r"quantile_cont\(([^,()]+),\s*c\.stale_percentile\)",
+        lambda m: f"quantile_cont({m.group(1)}, {CONFIG['stale_percentile'][0]})",
+        sql,
+    )
 
 
 def layer(name: str) -> str | None:
@@ -205,6 +213,9 @@ def register_config(con: duckdb.DuckDBPyConnection) -> None:
     select = ", ".join(f"cast({v} as {t}) as {k}" for k, (v, t) in CONFIG.items())
     con.execute(f"create table flowlake_config as select {select}")
     con.execute("create table flowlake_teams (kind VARCHAR, name VARCHAR, team VARCHAR)")
+    con.execute(
+        "create table flowlake_identity_aliases (person VARCHAR, kind VARCHAR, value VARCHAR)"
+    )
     # Defaults of flowlake_marts::FlowConfig.
     con.execute(
         "create table flowlake_flow_config as select "
