@@ -93,12 +93,16 @@ nodes as (
     from accounts
 ),
 
--- Every key an identity answers to: its login / account id and its e-mails (an e-mail is the
--- key with an '@': logins and account ids have none).
+-- Every key an identity answers to: its login / account id (first) and its e-mails (the other
+-- keys; an e-mail has an '@').
 node_keys as (
     select
         k.*,
-        case when strpos(k.key, '@') > 0 then 'email' else k.kind end as key_kind
+        case
+            when k.key = trim(k.value) then k.kind
+            when strpos(k.key, '@') > 0 then 'email'
+            else k.kind
+        end as key_kind
     from (
         select
             n.*,

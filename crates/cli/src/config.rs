@@ -399,10 +399,15 @@ impl Config {
         Ok(())
     }
 
-    /// A hash of the effective config (it holds no secrets: tokens live in the environment).
+    /// A hash of the effective config, alias rows included (it holds no secrets: tokens live
+    /// in the environment).
     pub fn hash(&self) -> String {
         use sha2::{Digest, Sha256};
-        let text = toml::to_string(self).unwrap_or_default();
+        let mut text = toml::to_string(self).unwrap_or_default();
+        // The alias file's rows are part of the effective config (the path alone is not).
+        for (person, kind, value) in &self.identity_aliases {
+            text.push_str(&format!("\nalias {person},{kind},{value}"));
+        }
         hex::encode(Sha256::digest(text.as_bytes()))[..16].to_string()
     }
 }
