@@ -63,9 +63,9 @@ fn pooling_refuses_mixed_questions_and_nothing() {
     let b = backtest(h, &ask(BacktestKind::When { items: 10 }), &options).unwrap();
     assert!(pool(&[a.clone(), b], 0.95).is_err());
     assert!(pool(&[], 0.95).is_err());
-    assert!(pool(&[a.clone()], 1.0).is_err());
+    assert!(pool(std::slice::from_ref(&a), 1.0).is_err());
     // One part pools to itself.
-    assert_eq!(pool(&[a.clone()], 0.95).unwrap(), a);
+    assert_eq!(pool(std::slice::from_ref(&a), 0.95).unwrap(), a);
 }
 
 #[test]
