@@ -142,6 +142,16 @@ project_teams as (
     group by upper(name)
 ),
 
+-- A board's own team (`[teams] jira_boards`, by board id or name) wins over its project's.
+board_teams as (
+    select
+        lower(name) as board_key,
+        min(team) as team
+    from flowlake_teams
+    where kind = 'jira_board'
+    group by lower(name)
+),
+
 final as (
     select
         w.workspace,
@@ -149,7 +159,7 @@ final as (
         w.board_id,
         b.name as board,
         b.project_key as project,
-        pt.team,
+        coalesce(bt_id.team, bt_name.team, pt.team) as team,
         w.name,
         w.state,
         w.started_at,
@@ -172,6 +182,10 @@ final as (
        and b.board_id = w.board_id
     left join project_teams as pt
         on pt.project = upper(b.project_key)
+    left join board_teams as bt_id
+        on bt_id.board_key = cast(w.board_id as varchar)
+    left join board_teams as bt_name
+        on bt_name.board_key = lower(b.name)
     left join points as p
         on p.workspace = w.workspace
        and p.sprint_id = w.sprint_id

@@ -307,6 +307,9 @@ pub struct TeamsSection {
     /// Jira project key → team.
     #[serde(default)]
     pub jira_projects: BTreeMap<String, String>,
+    /// Jira board (id or name) → team; wins over the board's project for `mart_sprints`.
+    #[serde(default)]
+    pub jira_boards: BTreeMap<String, String>,
 }
 
 impl Config {
