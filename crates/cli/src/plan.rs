@@ -39,7 +39,11 @@ pub fn marts(cfg: &Config) -> MartsConfig {
         teams.push(("repo".into(), repo.clone(), team.clone()));
     }
     for (board, team) in &cfg.teams.jira_boards {
-        teams.push(("jira_board".into(), board.trim().to_lowercase(), team.clone()));
+        teams.push((
+            "jira_board".into(),
+            board.trim().to_lowercase(),
+            team.clone(),
+        ));
     }
     for (project, team) in &cfg.teams.jira_projects {
         teams.push(("jira_project".into(), project.to_uppercase(), team.clone()));
