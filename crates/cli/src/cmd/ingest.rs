@@ -196,6 +196,46 @@ fn print_jira_report(
     Ok(())
 }
 
+/// What every connector run shares: a run id, the raw sink its files go to, and the manifest
+/// it leaves behind.
+struct IngestRun {
+    manifest: RunManifest,
+    sink: RawSink,
+}
+
+impl IngestRun {
+    /// Checks the lake and opens a run of `command`.
+    async fn start(lake: &Lake, command: &str, config_hash: &str) -> Result<Self> {
+        lake.check().await?;
+        let started = Utc::now();
+        let run_id = new_run_id(started);
+        let mut manifest = RunManifest::start(&run_id, command, started);
+        manifest.config_hash = Some(config_hash.to_string());
+        let sink = RawSink::new(lake.clone(), &run_id, started.date_naive());
+        Ok(IngestRun { manifest, sink })
+    }
+
+    /// Records the files written and the outcome. A run that failed before writing any data
+    /// (a bad token, an unknown org or project) leaves nothing behind; every other run, failed
+    /// or not, leaves its manifest as the audit record.
+    async fn finish<T, E: std::fmt::Display>(
+        mut self,
+        lake: &Lake,
+        result: &std::result::Result<T, E>,
+    ) -> Result<RunManifest> {
+        self.manifest.rows = self.sink.rows().clone();
+        self.manifest.files = self.sink.files().to_vec();
+        self.manifest
+            .finish(Utc::now(), result.as_ref().err().map(|e| format!("{e}")));
+        if result.is_ok() || !self.manifest.files.is_empty() {
+            lake.put_json(&self.manifest.rel_path(), &self.manifest)
+                .await
+                .context("writing the run manifest")?;
+        }
+        Ok(self.manifest)
+    }
+}
+
 /// Ingest Jira into `lake` and leave a run manifest, whatever the outcome (a run that failed
 /// before writing anything leaves nothing).
 pub async fn ingest_jira(
@@ -205,30 +245,22 @@ pub async fn ingest_jira(
     config_hash: &str,
     quiet: bool,
 ) -> Result<(flowlake_jira::IngestReport, RunManifest)> {
-    lake.check().await?;
-    let started = Utc::now();
-    let run_id = new_run_id(started);
-    let mut manifest = RunManifest::start(&run_id, command, started);
-    manifest.config_hash = Some(config_hash.to_string());
+    let mut run = IngestRun::start(lake, command, config_hash).await?;
     let bars = IngestBars::new(quiet);
     let hook = bars.jira_hook();
     let clock = flowlake_jira::SystemClock;
     let connector = flowlake_jira::Connector::new(jira, &clock, &hook)?;
-    let mut sink = RawSink::new(lake.clone(), &run_id, started.date_naive());
-    let result = connector.run(&mut sink).await;
+    let result = connector.run(&mut run.sink).await;
     bars.finish();
-    let spend = connector.spend();
-    manifest.rows = sink.rows().clone();
-    manifest.files = sink.files().to_vec();
-    manifest.api_requests.insert("jira".into(), spend.requests);
-    manifest.finish(Utc::now(), result.as_ref().err().map(|e| format!("{e}")));
-    if result.is_ok() || !manifest.files.is_empty() {
-        lake.put_json(&manifest.rel_path(), &manifest)
-            .await
-            .context("writing the run manifest")?;
-    }
+    run.manifest
+        .api_requests
+        .insert("jira".into(), connector.spend().requests);
+    let manifest = run.finish(lake, &result).await?;
     let report = result.with_context(|| {
-        format!("ingesting Jira (run {run_id}; watermarks of the failed project not advanced)")
+        format!(
+            "ingesting Jira (run {}; watermarks of the failed project not advanced)",
+            manifest.run_id
+        )
     })?;
     Ok((report, manifest))
 }
@@ -241,37 +273,26 @@ pub async fn ingest_github(
     config_hash: &str,
     quiet: bool,
 ) -> Result<(IngestReport, RunManifest)> {
-    lake.check().await?;
-    let started = Utc::now();
-    let run_id = new_run_id(started);
-    let mut manifest = RunManifest::start(&run_id, command, started);
-    manifest.config_hash = Some(config_hash.to_string());
+    let mut run = IngestRun::start(lake, command, config_hash).await?;
     let bars = IngestBars::new(quiet);
     let hook = bars.hook();
     let clock = SystemClock;
     let connector = Connector::new(gh, &clock, &hook)?;
-    let mut sink = RawSink::new(lake.clone(), &run_id, started.date_naive());
-    let result = connector.run(&mut sink).await;
+    let result = connector.run(&mut run.sink).await;
     bars.finish();
     let spend = connector.spend();
-    manifest.rows = sink.rows().clone();
-    manifest.files = sink.files().to_vec();
-    manifest
+    run.manifest
         .api_requests
         .insert("github".into(), spend.requests);
-    manifest
+    run.manifest
         .rate_limit_points
         .insert("github".into(), spend.points);
-    manifest.finish(Utc::now(), result.as_ref().err().map(|e| format!("{e}")));
-    // A run that failed before writing any data (a bad token, an unknown org) leaves nothing
-    // behind; every other run, failed or not, leaves its manifest as the audit record.
-    if result.is_ok() || !manifest.files.is_empty() {
-        lake.put_json(&manifest.rel_path(), &manifest)
-            .await
-            .context("writing the run manifest")?;
-    }
+    let manifest = run.finish(lake, &result).await?;
     let report = result.with_context(|| {
-        format!("ingesting GitHub (run {run_id}; watermarks of the failed repo not advanced)")
+        format!(
+            "ingesting GitHub (run {}; watermarks of the failed repo not advanced)",
+            manifest.run_id
+        )
     })?;
     Ok((report, manifest))
 }
