@@ -7,7 +7,6 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use flowlake_github::{GithubConfig, Secret};
-use flowlake_jira::{Auth as JiraAuth, Flavor, JiraConfig, Secret as JiraSecret};
 use flowlake_lake::Lake;
 use flowlake_sim::{Scale, SimConfig};
 use serde_json::{Value, json};
@@ -93,19 +92,7 @@ pub async fn run(args: Args, cfg: &Config) -> Result<()> {
     let incr_stats = sim.stats();
 
     // Jira: full, no-change re-run, and a re-run after one simulated day of changes.
-    let jira_cfg = || {
-        let mut j = JiraConfig::new(
-            "acme-jira",
-            sim.base_url(),
-            Flavor::Cloud,
-            JiraAuth::ApiToken {
-                email: sim_cfg.jira_email.clone(),
-                token: JiraSecret::new(sim_cfg.jira_api_token.clone()),
-            },
-        );
-        j.projects = sim.org().projects.iter().map(|p| p.key.clone()).collect();
-        j
-    };
+    let jira_cfg = || crate::cmd::demo::sim_jira_config(&sim, &sim_cfg);
     let jira_run = |label: &'static str| {
         let lake = lake.clone();
         let cfg_hash = cfg.hash();

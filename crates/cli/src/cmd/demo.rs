@@ -60,16 +60,7 @@ pub async fn run(args: Args, cfg: &Config) -> Result<()> {
         ingest::ingest_github(&lake, gh, "demo", &cfg.hash(), args.json).await?;
     // The same org's Jira site, served by the same simulator (Cloud flavour, API token).
     let org = sim.org();
-    let mut jira = JiraConfig::new(
-        JIRA_WORKSPACE,
-        sim.base_url(),
-        Flavor::Cloud,
-        JiraAuth::ApiToken {
-            email: sim_cfg.jira_email.clone(),
-            token: JiraSecret::new(sim_cfg.jira_api_token.clone()),
-        },
-    );
-    jira.projects = org.projects.iter().map(|p| p.key.clone()).collect();
+    let mut jira = sim_jira_config(&sim, &sim_cfg);
     jira.incidents.projects = org
         .jira_project_keys()
         .into_iter()
@@ -249,6 +240,22 @@ pub async fn run(args: Args, cfg: &Config) -> Result<()> {
         lake.url()
     );
     Ok(())
+}
+
+/// The connector config for the simulator's Jira site (Cloud flavour, API token): every team
+/// project, ingested whole.
+pub fn sim_jira_config(sim: &flowlake_sim::SimHandle, sim_cfg: &SimConfig) -> JiraConfig {
+    let mut jira = JiraConfig::new(
+        JIRA_WORKSPACE,
+        sim.base_url(),
+        Flavor::Cloud,
+        JiraAuth::ApiToken {
+            email: sim_cfg.jira_email.clone(),
+            token: JiraSecret::new(sim_cfg.jira_api_token.clone()),
+        },
+    );
+    jira.projects = sim.org().projects.iter().map(|p| p.key.clone()).collect();
+    jira
 }
 
 fn batches_json(batches: &[arrow::record_batch::RecordBatch]) -> Result<serde_json::Value> {
