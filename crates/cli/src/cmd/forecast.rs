@@ -6,7 +6,7 @@
 //! the forecast itself is `flowlake-forecast`, whose errors are reworded here to name the flag
 //! a person typed (`--items`, `--until`, …) rather than the library's field.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -16,7 +16,7 @@ use arrow::array::{Array, AsArray};
 use arrow::datatypes::{DataType, Date32Type, Int64Type};
 use chrono::{Datelike, Duration, NaiveDate};
 use clap::{Subcommand, ValueEnum};
-use datafusion::prelude::ParquetReadOptions;
+use datafusion::prelude::{ParquetReadOptions, SessionContext};
 use flowlake_forecast::{
     Backtest, BacktestKind, BacktestQuery, Calendar, Error as ForecastError, History,
     HowManyForecast, HowManyQuery, Method, Options, Verdict, Warning, WhenForecast, WhenQuery,
@@ -476,27 +476,42 @@ pub async fn run(cmd: ForecastCommand, cfg: &Config) -> Result<()> {
 /// Reads every history a source names, each with a description for reports.
 async fn load(source: &Source, cfg: &Config) -> Result<Vec<(History, String)>> {
     let mut out = Vec::new();
+    // One query session per lake, however many of its projects are read.
+    let mut sessions: HashMap<Option<String>, (Lake, SessionContext)> = HashMap::new();
     let mut todo = vec![source.clone()];
     while let Some(source) = todo.pop() {
-        match source {
-            Source::Csv(path) => out.push((read_csv(&path)?, format!("{}", path.display()))),
-            Source::Lake { url, project } => {
-                let lake = plan::lake(url.as_deref(), cfg)?;
-                lake.check().await?;
-                let history = read_lake(&lake, &project).await?;
+        let (url, project) = match source {
+            Source::Csv(path) => {
+                out.push((read_csv(&path)?, format!("{}", path.display())));
+                continue;
+            }
+            Source::Many(list) => {
+                todo.extend(list.into_iter().rev());
+                continue;
+            }
+            Source::Lake { url, project } => (url, Some(project)),
+            Source::LakeAll { url } => (url, None),
+        };
+        if !sessions.contains_key(&url) {
+            let lake = plan::lake(url.as_deref(), cfg)?;
+            lake.check().await?;
+            let ctx = mart_session(&lake).await?;
+            sessions.insert(url.clone(), (lake, ctx));
+        }
+        let (lake, ctx) = &sessions[&url];
+        match project {
+            Some(project) => {
+                let history = read_project(ctx, &project).await?;
                 out.push((history, format!("{} {MART} project {project}", lake.url())));
             }
-            Source::LakeAll { url } => {
-                let lake = plan::lake(url.as_deref(), cfg)?;
-                lake.check().await?;
-                for project in lake_projects(&lake).await?.into_iter().rev() {
+            None => {
+                for project in lake_projects(ctx, lake).await?.into_iter().rev() {
                     todo.push(Source::Lake {
                         url: url.clone(),
                         project,
                     });
                 }
             }
-            Source::Many(list) => todo.extend(list.into_iter().rev()),
         }
     }
     Ok(out)
@@ -719,17 +734,16 @@ fn read_csv(path: &std::path::Path) -> Result<History> {
 }
 
 /// Reads one project's days from the lake's `mart_throughput_daily`.
-async fn read_lake(lake: &Lake, project: &str) -> Result<History> {
-    let missing = || {
-        anyhow!(
+/// A query session over `lake` in which `mart_throughput_daily` can be read, or a clear error
+/// when the lake has not built it.
+async fn mart_session(lake: &Lake) -> Result<SessionContext> {
+    let rel = format!("marts/{MART}");
+    if !lake.exists_prefix(&rel).await? {
+        bail!(
             "the lake {} has no {MART} yet: ingest Jira and run `flowlake build`, or pass \
              --history FILE (CSV day,items_done)",
             lake.url()
-        )
-    };
-    let rel = format!("marts/{MART}");
-    if !lake.exists_prefix(&rel).await? {
-        return Err(missing());
+        );
     }
     let ctx = flowlake_marts::session_for_query(lake)
         .await
@@ -740,6 +754,11 @@ async fn read_lake(lake: &Lake, project: &str) -> Result<History> {
             .await
             .with_context(|| format!("reading {}", lake.table_url(&rel)))?;
     }
+    Ok(ctx)
+}
+
+/// One project's days from the mart in `ctx`.
+async fn read_project(ctx: &SessionContext, project: &str) -> Result<History> {
     let sql = history_sql(project);
     let batches = ctx
         .sql(&sql)
@@ -849,23 +868,7 @@ async fn remaining_items(lake: &Lake, project: &str, scope: &WorkScope) -> Resul
 }
 
 /// The projects in the lake's mart, sorted.
-async fn lake_projects(lake: &Lake) -> Result<Vec<String>> {
-    let rel = format!("marts/{MART}");
-    if !lake.exists_prefix(&rel).await? {
-        bail!(
-            "the lake {} has no {MART} yet: ingest Jira and run `flowlake build`, or pass \
-             --history FILE (CSV day,items_done)",
-            lake.url()
-        );
-    }
-    let ctx = flowlake_marts::session_for_query(lake)
-        .await
-        .context("opening the lake")?;
-    if !ctx.table_exist(MART)? {
-        ctx.register_parquet(MART, &lake.table_url(&rel), ParquetReadOptions::default())
-            .await
-            .with_context(|| format!("reading {}", lake.table_url(&rel)))?;
-    }
+async fn lake_projects(ctx: &SessionContext, lake: &Lake) -> Result<Vec<String>> {
     let batches = ctx
         .sql(&format!(
             "select distinct cast(project as varchar) from {MART} where project is not null \
@@ -1922,7 +1925,10 @@ mod tests {
             &flowlake_lake::LakeOptions::default(),
         )
         .unwrap();
-        let e = format!("{:#}", read_lake(&lake, "PAY").await.unwrap_err());
+        let Err(e) = mart_session(&lake).await else {
+            panic!("a lake without the mart has no session");
+        };
+        let e = format!("{e:#}");
         assert!(e.contains("no mart_throughput_daily yet"), "{e}");
         assert!(
             e.contains("flowlake build") && e.contains("--history"),
@@ -1956,10 +1962,12 @@ mod tests {
             &flowlake_lake::LakeOptions::default(),
         )
         .unwrap();
-        let h = read_lake(&lake, "PAY").await.unwrap();
+        let ctx = mart_session(&lake).await.unwrap();
+        let h = read_project(&ctx, "PAY").await.unwrap();
         assert_eq!(h.first_day(), d("2026-01-01"));
         assert_eq!(h.counts(), &[1, 2]);
-        let e = format!("{:#}", read_lake(&lake, "NOPE").await.unwrap_err());
+        assert_eq!(lake_projects(&ctx, &lake).await.unwrap(), ["OPS", "PAY"]);
+        let e = format!("{:#}", read_project(&ctx, "NOPE").await.unwrap_err());
         assert!(e.contains("--project NOPE: no rows"), "{e}");
         assert!(e.contains("OPS, PAY"), "{e}");
     }
