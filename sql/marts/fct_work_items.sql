@@ -21,10 +21,6 @@ overrides as (
     select * from flowlake_status_overrides
 ),
 
-teams as (
-    select * from flowlake_teams
-),
-
 identities as (
     select * from int_identities
 ),
@@ -45,12 +41,7 @@ overrides_by_name as (
 ),
 
 project_teams as (
-    select
-        upper(name) as project,
-        min(team) as team
-    from teams
-    where kind = 'jira_project'
-    group by upper(name)
+    select * from int_jira_project_teams
 ),
 
 current_status as (

@@ -107,12 +107,7 @@ wip as (
 ),
 
 project_teams as (
-    select
-        upper(name) as project,
-        min(team) as team
-    from flowlake_teams
-    where kind = 'jira_project'
-    group by upper(name)
+    select * from int_jira_project_teams
 ),
 
 final as (

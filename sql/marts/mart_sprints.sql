@@ -134,12 +134,7 @@ points as (
 ),
 
 project_teams as (
-    select
-        upper(name) as project,
-        min(team) as team
-    from flowlake_teams
-    where kind = 'jira_project'
-    group by upper(name)
+    select * from int_jira_project_teams
 ),
 
 -- A board's own team (`[teams] jira_boards`, by board id or name) wins over its project's.

@@ -47,12 +47,7 @@ done as (
 ),
 
 project_teams as (
-    select
-        upper(name) as project,
-        min(team) as team
-    from flowlake_teams
-    where kind = 'jira_project'
-    group by upper(name)
+    select * from int_jira_project_teams
 ),
 
 final as (
