@@ -7,7 +7,8 @@ use serde::Serialize;
 use statrs::distribution::{Beta, ContinuousCDF};
 
 use crate::error::{Error, Result};
-use crate::forecast::{LEVELS, how_many, when};
+use crate::forecast::{LEVELS, how_many_memo, when_memo};
+use crate::track::Memo;
 use crate::history::History;
 use crate::options::{HowManyQuery, Options, WhenQuery};
 
@@ -130,6 +131,7 @@ pub fn backtest(history: &History, query: &BacktestQuery, options: &Options) -> 
         cum[idx(to)] - cum[idx(from - Duration::days(1))]
     };
     let mut observations = Vec::new();
+    let mut memo = Memo::default();
     let mut skipped = 0;
     let mut horizon_seen = 0u32;
     while origin <= last {
@@ -140,10 +142,11 @@ pub fn backtest(history: &History, query: &BacktestQuery, options: &Options) -> 
                 if end > last {
                     break;
                 }
-                match skip_benign(how_many(
+                match skip_benign(how_many_memo(
                     history,
                     &HowManyQuery { start: origin, end },
                     options,
+                    &mut memo,
                 ))? {
                     None => None,
                     Some(f) => {
@@ -163,7 +166,7 @@ pub fn backtest(history: &History, query: &BacktestQuery, options: &Options) -> 
                     items: i64::try_from(items).unwrap_or(i64::MAX),
                     target: None,
                 };
-                match skip_benign(when(history, &q, options))? {
+                match skip_benign(when_memo(history, &q, options, &mut memo))? {
                     Some(f) if f.percentiles[&95] <= last => {
                         horizon_seen =
                             horizon_seen.max((f.percentiles[&95] - origin).num_days() as u32 + 1);
@@ -239,11 +242,17 @@ pub fn pool(parts: &[Backtest], confidence: f64) -> Result<Backtest> {
 
 /// Per level: how often it held over `observations`, its interval and verdict.
 fn coverage(observations: &[Observation], confidence: f64) -> Vec<LevelCoverage> {
+    let held: Vec<BTreeMap<u8, bool>> = observations.iter().map(|o| o.held.clone()).collect();
+    coverage_of(&held, confidence)
+}
+
+/// Per level: how often it held over `held` (one map per origin), its interval and verdict.
+pub(crate) fn coverage_of(observations: &[BTreeMap<u8, bool>], confidence: f64) -> Vec<LevelCoverage> {
     LEVELS
         .iter()
         .map(|&level| {
             let total = observations.len();
-            let held = observations.iter().filter(|o| o.held[&level]).count();
+            let held = observations.iter().filter(|o| o[&level]).count();
             let (lower, upper) = clopper_pearson(held as u64, total as u64, confidence);
             let nominal = f64::from(level) / 100.0;
             let verdict = if upper < nominal {

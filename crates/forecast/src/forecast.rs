@@ -5,8 +5,10 @@ use std::collections::BTreeMap;
 use chrono::{Duration, NaiveDate};
 use serde::Serialize;
 
+use crate::backtest::BacktestKind;
 use crate::error::{Error, Result};
 use crate::exact;
+use crate::track::{Calibration, Memo, TrackRecord, assess, past_scores};
 use crate::history::History;
 use crate::options::{
     FeaturesQuery, HowManyQuery, Method, Options, RiskImpact, WhenQuery, positive_items,
@@ -44,6 +46,12 @@ pub struct WhenForecast {
     pub sample: SampleSummary,
     /// Things a person should know.
     pub warnings: Vec<Warning>,
+    /// How the same question fared at the history's own past origins.
+    pub track_record: Option<TrackRecord>,
+    /// The levels calibration reported, when it was asked for and had enough past.
+    pub calibration: Option<Calibration>,
+    /// The model's own percentiles, when calibration moved them.
+    pub uncalibrated: Option<BTreeMap<u8, NaiveDate>>,
 }
 
 impl WhenForecast {
@@ -83,6 +91,12 @@ pub struct HowManyForecast {
     pub sample: SampleSummary,
     /// Things a person should know.
     pub warnings: Vec<Warning>,
+    /// How the same question fared at the history's own past origins.
+    pub track_record: Option<TrackRecord>,
+    /// The levels calibration reported, when it was asked for and had enough past.
+    pub calibration: Option<Calibration>,
+    /// The model's own percentiles, when calibration moved them.
+    pub uncalibrated: Option<BTreeMap<u8, u64>>,
 }
 
 impl HowManyForecast {
@@ -120,13 +134,45 @@ pub struct FeatureForecast {
     pub target: Option<TargetLikelihood>,
 }
 
-/// Forecasts when `query.items` will be done, by simulation or exactly (`options.method`).
+/// Forecasts when `query.items` will be done, by simulation or exactly (`options.method`),
+/// with the history's track record and, if asked, calibrated percentiles.
 pub fn when(history: &History, query: &WhenQuery, options: &Options) -> Result<WhenForecast> {
+    when_memo(history, query, options, &mut Memo::default())
+}
+
+/// [`when`] with past outcomes shared through `memo` (backtests reuse them across origins).
+pub(crate) fn when_memo(
+    history: &History,
+    query: &WhenQuery,
+    options: &Options,
+    memo: &mut Memo,
+) -> Result<WhenForecast> {
+    let mut f = when_raw(history, query, options)?;
+    let kind = BacktestKind::When { items: f.items };
+    let scores = past_scores(history, query.start, kind, options, memo)?;
+    let (record, calibration) = assess(&scores, kind, options);
+    if let Some(c) = &calibration
+        && c.changed()
+    {
+        f.uncalibrated = Some(f.percentiles.clone());
+        f.percentiles = date_percentiles_at(&f.distribution, &c.levels);
+    }
+    f.track_record = record;
+    f.calibration = calibration;
+    Ok(f)
+}
+
+/// The model's forecast alone: no track record, no calibration.
+pub(crate) fn when_raw(
+    history: &History,
+    query: &WhenQuery,
+    options: &Options,
+) -> Result<WhenForecast> {
     options.validate()?;
     let items = positive_items("items", query.items)?;
     check_not_before("target", query.start, query.target)?;
     let s = sample(history, query.start, options)?;
-    let offsets = working_offsets(&options.calendar, query.start, options.max_horizon_days);
+    let offsets = working_offsets(&s.calendar, query.start, options.max_horizon_days);
     let max_days = offsets.len() as u32;
     let not_done = || Error::NotDoneWithinHorizon {
         start: query.start,
@@ -185,14 +231,50 @@ pub fn when(history: &History, query: &WhenQuery, options: &Options) -> Result<W
         distribution,
         sample: s.summary,
         warnings: s.warnings,
+        track_record: None,
+        calibration: None,
+        uncalibrated: None,
     })
 }
 
-/// Forecasts how many items will be done from `query.start` to `query.end` (inclusive).
+/// Forecasts how many items will be done from `query.start` to `query.end` (inclusive),
+/// with the history's track record and, if asked, calibrated percentiles.
 ///
 /// Scope growth and item risks don't change how many items get done, so only delay risks
 /// matter here.
 pub fn how_many(
+    history: &History,
+    query: &HowManyQuery,
+    options: &Options,
+) -> Result<HowManyForecast> {
+    how_many_memo(history, query, options, &mut Memo::default())
+}
+
+/// [`how_many`] with past outcomes shared through `memo`.
+pub(crate) fn how_many_memo(
+    history: &History,
+    query: &HowManyQuery,
+    options: &Options,
+    memo: &mut Memo,
+) -> Result<HowManyForecast> {
+    let mut f = how_many_raw(history, query, options)?;
+    let horizon_days = ((query.end - query.start).num_days() + 1) as u32;
+    let kind = BacktestKind::HowMany { horizon_days };
+    let scores = past_scores(history, query.start, kind, options, memo)?;
+    let (record, calibration) = assess(&scores, kind, options);
+    if let Some(c) = &calibration
+        && c.changed()
+    {
+        f.uncalibrated = Some(f.percentiles.clone());
+        f.percentiles = count_percentiles_at(&f.distribution, &c.levels);
+    }
+    f.track_record = record;
+    f.calibration = calibration;
+    Ok(f)
+}
+
+/// The model's forecast alone: no track record, no calibration.
+pub(crate) fn how_many_raw(
     history: &History,
     query: &HowManyQuery,
     options: &Options,
@@ -210,7 +292,7 @@ pub fn how_many(
         });
     }
     let s = sample(history, query.start, options)?;
-    let working_days = working_offsets(&options.calendar, query.start, span as u32).len() as u32;
+    let working_days = working_offsets(&s.calendar, query.start, span as u32).len() as u32;
     let (pmf, trials) = match options.method {
         Method::Exact => {
             options.require_exact_basic()?;
@@ -261,6 +343,9 @@ pub fn how_many(
         distribution,
         sample: s.summary,
         warnings: s.warnings,
+        track_record: None,
+        calibration: None,
+        uncalibrated: None,
     })
 }
 
@@ -293,7 +378,7 @@ pub fn when_features(
         .collect::<Result<_>>()?;
     check_not_before("target", query.start, query.target)?;
     let s = sample(history, query.start, options)?;
-    let offsets = working_offsets(&options.calendar, query.start, options.max_horizon_days);
+    let offsets = working_offsets(&s.calendar, query.start, options.max_horizon_days);
     let max_days = offsets.len() as u32;
     let not_done = || Error::NotDoneWithinHorizon {
         start: query.start,
@@ -417,14 +502,33 @@ fn to_dates(pmf: &[f64], offsets: &[u32], start: NaiveDate) -> BTreeMap<NaiveDat
 
 /// The earliest date by which the cumulative probability reaches each level.
 pub(crate) fn date_percentiles(dist: &BTreeMap<NaiveDate, f64>) -> BTreeMap<u8, NaiveDate> {
+    date_percentiles_at(dist, &nominal())
+}
+
+/// The count reached with at least each level's probability.
+pub(crate) fn count_percentiles(dist: &BTreeMap<u64, f64>) -> BTreeMap<u8, u64> {
+    count_percentiles_at(dist, &nominal())
+}
+
+/// Each reported level at its own probability.
+fn nominal() -> BTreeMap<u8, f64> {
+    LEVELS.iter().map(|&l| (l, f64::from(l) / 100.0)).collect()
+}
+
+/// Per reported level, the earliest date by which the cumulative probability reaches the
+/// probability given for it (ascending with the level).
+pub(crate) fn date_percentiles_at(
+    dist: &BTreeMap<NaiveDate, f64>,
+    levels: &BTreeMap<u8, f64>,
+) -> BTreeMap<u8, NaiveDate> {
     let mut out = BTreeMap::new();
     let mut cum = 0.0;
-    let mut levels = LEVELS.iter().peekable();
+    let mut levels = levels.iter().peekable();
     let last = dist.keys().next_back().copied();
     for (&day, &p) in dist {
         cum += p;
-        while let Some(&&l) = levels.peek() {
-            if cum >= f64::from(l) / 100.0 - EPS {
+        while let Some(&(&l, &x)) = levels.peek() {
+            if cum >= x - EPS {
                 out.insert(l, day);
                 levels.next();
             } else {
@@ -433,22 +537,25 @@ pub(crate) fn date_percentiles(dist: &BTreeMap<NaiveDate, f64>) -> BTreeMap<u8, 
         }
     }
     // Rounding can leave the top level a hair short of the total: it is the last date.
-    for l in levels {
+    for (l, _) in levels {
         out.insert(*l, last.expect("a distribution has at least one date"));
     }
     out
 }
 
-/// The largest count reached with at least each level's probability.
-pub(crate) fn count_percentiles(dist: &BTreeMap<u64, f64>) -> BTreeMap<u8, u64> {
+/// Per reported level, the largest count reached with at least the probability given for it.
+pub(crate) fn count_percentiles_at(
+    dist: &BTreeMap<u64, f64>,
+    levels: &BTreeMap<u8, f64>,
+) -> BTreeMap<u8, u64> {
     let mut out = BTreeMap::new();
     let mut surv = 0.0;
-    let mut levels = LEVELS.iter().peekable();
+    let mut levels = levels.iter().peekable();
     let first = dist.keys().next().copied();
     for (&x, &p) in dist.iter().rev() {
         surv += p;
-        while let Some(&&l) = levels.peek() {
-            if surv >= f64::from(l) / 100.0 - EPS {
+        while let Some(&(&l, &lv)) = levels.peek() {
+            if surv >= lv - EPS {
                 out.insert(l, x);
                 levels.next();
             } else {
@@ -456,7 +563,7 @@ pub(crate) fn count_percentiles(dist: &BTreeMap<u64, f64>) -> BTreeMap<u8, u64> 
             }
         }
     }
-    for l in levels {
+    for (l, _) in levels {
         out.insert(*l, first.expect("a distribution has at least one count"));
     }
     out

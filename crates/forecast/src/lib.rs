@@ -56,6 +56,7 @@
 
 mod backtest;
 mod calendar;
+mod detect;
 mod error;
 mod exact;
 mod forecast;
@@ -63,6 +64,7 @@ mod history;
 mod options;
 mod sample;
 mod simulate;
+mod track;
 
 pub use backtest::{
     Backtest, BacktestKind, BacktestQuery, LevelCoverage, Observation, Verdict, backtest,
@@ -76,6 +78,10 @@ pub use forecast::{
 };
 pub use history::History;
 pub use options::{
-    Feature, FeaturesQuery, HowManyQuery, Method, Options, Risk, RiskImpact, ScopeGrowth, WhenQuery,
+    AutoWindow, BulkRule, ChangePointRule, Feature, FeaturesQuery, HowManyQuery, Method, Options,
+    Risk, RiskImpact, ScopeGrowth, TrackRecordRule, WeekdayRule, WhenQuery,
 };
-pub use sample::{MIN_HISTORY_DAYS, MIN_NON_ZERO_DAYS, SampleSummary, Warning};
+pub use sample::{
+    BulkDay, MIN_HISTORY_DAYS, MIN_NON_ZERO_DAYS, SampleSummary, Warning, WindowChoice,
+};
+pub use track::{Calibration, TRACK_CONFIDENCE, TrackRecord};

@@ -56,6 +56,7 @@ pub mod jira;
 pub mod model;
 pub mod org;
 pub mod server;
+pub mod throughput;
 
 pub(crate) mod api;
 pub(crate) mod generate;
