@@ -217,7 +217,7 @@ impl Default for TrackRecordRule {
         Self {
             origins: 52,
             step_days: 7,
-            min_origins: 10,
+            min_origins: 6,
             tolerance: 0.05,
         }
     }

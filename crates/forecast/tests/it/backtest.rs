@@ -52,7 +52,7 @@ fn pooling_refuses_mixed_questions_and_nothing() {
     };
     let options = Options {
         method: Method::Exact,
-        ..Options::default()
+        ..Options::plain()
     };
     let a = backtest(
         h,
@@ -82,7 +82,7 @@ fn p85_holds_about_85_percent_of_the_time_for_how_many() {
     };
     let options = Options {
         method: Method::Exact,
-        ..Options::default()
+        ..Options::plain()
     };
     let (held, total) = pooled(&histories, &query, &options);
     assert_eq!(total, 720);
@@ -106,7 +106,7 @@ fn p85_holds_about_85_percent_of_the_time_for_when() {
     };
     let options = Options {
         method: Method::Exact,
-        ..Options::default()
+        ..Options::plain()
     };
     let (held, total) = pooled(&histories, &query, &options);
     assert!(total >= 250, "only {total} origins");
@@ -141,7 +141,7 @@ fn a_regime_change_shows_as_overconfidence() {
     let options = Options {
         method: Method::Exact,
         window_days: 90,
-        ..Options::default()
+        ..Options::plain()
     };
     let b = backtest(&h, &query, &options).unwrap();
     assert_eq!(b.levels.len(), 4);

@@ -10,7 +10,7 @@ use crate::{after, cases, day, dkw, history, random_history};
 fn exact() -> Options {
     Options {
         method: Method::Exact,
-        ..Options::default()
+        ..Options::plain()
     }
 }
 
@@ -27,7 +27,7 @@ fn constant_history_takes_exactly_n_over_c_days() {
             Options {
                 trials: 3000,
                 seed: n as u64,
-                ..Options::default()
+                ..Options::plain()
             },
         ] {
             let f = when(
@@ -61,7 +61,7 @@ fn bernoulli_history_matches_binomial_and_negative_binomial() {
         let options = Options {
             trials,
             seed: 7,
-            ..Options::default()
+            ..Options::plain()
         };
 
         // How many in d days ~ Binomial(d, p).
@@ -158,7 +158,7 @@ fn percentiles_are_ordered_and_monotone_in_items_and_throughput() {
             Options {
                 trials: 2000,
                 seed: 3,
-                ..Options::default()
+                ..Options::plain()
             },
         ] {
             let q = |items| WhenQuery {
@@ -207,7 +207,7 @@ fn a_risk_with_likelihood_zero_changes_nothing() {
     let plain = Options {
         trials: 5000,
         seed: 11,
-        ..Options::default()
+        ..Options::plain()
     };
     let risky = Options {
         risks: vec![

@@ -29,7 +29,7 @@ fn same_seed_same_result_with_1_2_and_4_threads() {
                 impact: RiskImpact::DelayDays { lo: 1, hi: 5 },
             },
         ],
-        ..Options::default()
+        ..Options::plain()
     };
     let run = |threads: usize| {
         let o = Options {

@@ -44,11 +44,69 @@ fn histories() -> Vec<(&'static str, Vec<u64>)> {
     ]
 }
 
+/// The plain model, each robustness rule alone, and all of them (the default): every rule
+/// acts on the sample or on the reported levels, so exact mode supports them all.
+fn option_sets() -> Vec<(&'static str, Options)> {
+    let all = Options::default();
+    let plain = Options::plain();
+    vec![
+        ("plain", plain.clone()),
+        (
+            "bulk",
+            Options {
+                bulk: all.bulk,
+                ..plain.clone()
+            },
+        ),
+        (
+            "change point",
+            Options {
+                change_point: all.change_point,
+                ..plain.clone()
+            },
+        ),
+        (
+            "weekdays",
+            Options {
+                weekdays: all.weekdays,
+                ..plain.clone()
+            },
+        ),
+        (
+            "auto window",
+            Options {
+                auto_window: all.auto_window.clone(),
+                ..plain.clone()
+            },
+        ),
+        (
+            "calibrated",
+            Options {
+                track_record: all.track_record,
+                calibrate: true,
+                ..plain
+            },
+        ),
+        ("all", all),
+    ]
+}
+
 #[test]
 fn simulation_agrees_with_exact_mode() {
+    for (set, base) in option_sets() {
+        let calibrated = agree(set, &base);
+        // The comparison covers calibrated percentiles, not only the raw model.
+        assert_eq!(calibrated > 0, base.calibrate, "{set}: {calibrated} calibrated");
+    }
+}
+
+/// Checks every history under `base`; returns how many forecasts calibration moved.
+fn agree(set: &str, base: &Options) -> usize {
+    let mut calibrated = 0;
     let trials = 20_000;
     let eps = dkw(trials, 0.001);
     for (i, (name, counts)) in histories().into_iter().enumerate() {
+        let name = format!("{set}/{name}");
         let h = history(&counts);
         let start = after(&h);
         let calendar = if i % 3 == 0 {
@@ -56,13 +114,13 @@ fn simulation_agrees_with_exact_mode() {
         } else {
             Calendar::every_day()
         };
-        let window_days = if name == "long window" { 365 } else { 90 };
+        let window_days = if name.ends_with("long window") { 365 } else { 90 };
         let sim = Options {
             trials,
             seed: i as u64,
             calendar,
             window_days,
-            ..Options::default()
+            ..base.clone()
         };
         let exact = Options {
             method: Method::Exact,
@@ -75,13 +133,23 @@ fn simulation_agrees_with_exact_mode() {
             target: None,
         };
         let (ws, we) = (when(&h, &q, &sim).unwrap(), when(&h, &q, &exact).unwrap());
+        // The same sample and the same track record (past forecasts are computed exactly).
+        assert_eq!(ws.sample, we.sample, "{name}");
+        assert_eq!(ws.calibration, we.calibration, "{name}");
+        assert_eq!(ws.track_record, we.track_record, "{name}");
         for l in flowlake_forecast::LEVELS {
-            let gap = (ws.percentiles[&l] - we.percentiles[&l]).num_days().abs();
+            // The simulated percentile is where the exact CDF crosses the (possibly
+            // calibrated) level, up to the simulation's DKW band.
+            let level = we
+                .calibration
+                .as_ref()
+                .map_or(f64::from(l) / 100.0, |c| c.levels[&l]);
+            let d = ws.percentiles[&l];
+            let before = we.probability_by(d.pred_opt().unwrap());
             assert!(
-                gap <= 1,
-                "{name}: p{l} sim {} exact {}",
-                ws.percentiles[&l],
-                we.percentiles[&l]
+                we.probability_by(d) >= level - eps && before < level + eps,
+                "{name}: p{l} sim {d} exact {} (level {level})",
+                we.percentiles[&l],
             );
         }
         for d in we.distribution.keys() {
@@ -97,12 +165,21 @@ fn simulation_agrees_with_exact_mode() {
             how_many(&h, &q, &sim).unwrap(),
             how_many(&h, &q, &exact).unwrap(),
         );
+        assert_eq!(ms.calibration, me.calibration, "{name}");
+        calibrated += [&we.calibration, &me.calibration]
+            .iter()
+            .filter(|c| c.as_ref().is_some_and(|c| c.changed()))
+            .count();
         for l in flowlake_forecast::LEVELS {
-            let gap = ms.percentiles[&l].abs_diff(me.percentiles[&l]);
+            let level = me
+                .calibration
+                .as_ref()
+                .map_or(f64::from(l) / 100.0, |c| c.levels[&l]);
+            let x = ms.percentiles[&l];
             assert!(
-                gap <= 1,
-                "{name}: how-many p{l} sim {} exact {}",
-                ms.percentiles[&l],
+                me.probability_at_least(x) >= level - eps
+                    && me.probability_at_least(x + 1) < level + eps,
+                "{name}: how-many p{l} sim {x} exact {} (level {level})",
                 me.percentiles[&l]
             );
         }
@@ -111,4 +188,5 @@ fn simulation_agrees_with_exact_mode() {
             assert!(diff <= eps, "{name}: P(>= {x}) differs by {diff}");
         }
     }
+    calibrated
 }

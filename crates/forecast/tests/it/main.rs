@@ -13,6 +13,9 @@ mod backtest;
 mod errors;
 // Calendars, scope growth, risks, multi-feature plans, target likelihood.
 mod options;
+// Robustness rules (bulk days, change points, weekdays, auto window), track record and
+// calibration, and the backtest suite over the simulator's pathological histories.
+mod robust;
 
 use chrono::NaiveDate;
 use flowlake_forecast::History;

@@ -30,7 +30,7 @@ fn non_working_days_produce_nothing_and_are_not_sampled() {
     let o = Options {
         method: Method::Exact,
         calendar: Calendar::weekdays().with_holidays([holiday]),
-        ..Options::default()
+        ..Options::plain()
     };
     // 30 items = 6 working days: Mon, Tue, (Wed holiday), Thu, Fri, (weekend), Mon, Tue.
     let f = when(
@@ -53,7 +53,7 @@ fn non_working_days_produce_nothing_and_are_not_sampled() {
     // Every-day calendar would sample the weekend zeros instead.
     let every = Options {
         method: Method::Exact,
-        ..Options::default()
+        ..Options::plain()
     };
     let g = when(
         &h,
@@ -91,7 +91,7 @@ fn scope_growth_and_risks_push_dates_out() {
     let base = Options {
         trials: 4000,
         seed: 5,
-        ..Options::default()
+        ..Options::plain()
     };
     let plain = when(&h, &q, &base).unwrap();
     let grown = when(
@@ -177,7 +177,7 @@ fn target_likelihood_is_p_done_on_or_before() {
     let start = after(&h);
     let o = Options {
         method: Method::Exact,
-        ..Options::default()
+        ..Options::plain()
     };
     let f = when(
         &h,
@@ -217,7 +217,7 @@ fn features_run_in_priority_order_within_wip() {
     ];
     let o = Options {
         trials: 500,
-        ..Options::default()
+        ..Options::plain()
     };
     let seq = when_features(
         &h,
@@ -261,7 +261,7 @@ fn short_and_sparse_histories_warn() {
             items: 2,
             target: None,
         },
-        &Options::default(),
+        &Options::plain(),
     )
     .unwrap();
     assert_eq!(
@@ -285,7 +285,7 @@ fn short_and_sparse_histories_warn() {
             items: 2,
             target: None,
         },
-        &Options::default(),
+        &Options::plain(),
     )
     .unwrap();
     assert!(ok.warnings.is_empty());
@@ -304,7 +304,7 @@ fn the_window_defaults_to_the_last_90_days() {
             items: 40,
             target: None,
         },
-        &Options::default(),
+        &Options::plain(),
     )
     .unwrap();
     assert_eq!(f.sample.calendar_days, 90);
