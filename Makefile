@@ -50,10 +50,12 @@ deps-check: ## Arrows point down: forecast pulls no datafusion, connectors no ma
 	@! $(CARGO) tree -p flowlake-sim --edges normal | grep -qE 'flowlake-(github|lake|marts)' || (echo "sim must not depend on connectors"; exit 1)
 	@echo "crate arrows ok"
 
-bench: $(VENV)/.installed ## Benchmarks: connector requests, ingest throughput, build vs DuckDB, forecast vs NumPy
+bench: $(VENV)/.installed ## Benchmarks: connector requests, ingest throughput, build vs DuckDB, forecast vs NumPy, forecast coverage on pathological histories
 	$(CARGO) build --profile demo -p flowlake-cli
 	./target/demo/flowlake bench --scale medium --python $(PY)
 	CARGO_PROFILE=demo bench/forecast/run.sh
+	$(CARGO) run --quiet --profile demo -p flowlake-forecast --example scenario_study -- 8 \
+	  plain bulk change-point weekdays auto-window calibrate detectors all-no-cp all-no-auto all
 
 clean: ## Remove build output, tools and the demo lake
 	rm -rf target $(TOOLS) $(VENV) lake

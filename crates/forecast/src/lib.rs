@@ -10,7 +10,17 @@
 //! # Model
 //!
 //! Each future working day completes a number of items drawn uniformly from the working days
-//! of the sampling window (by default the last 90 days of history before the start date).
+//! of the sampling window (the last `window_days` of history before the start date).
+//!
+//! Real histories are not that kind, so by default (each rule an option, the defaults chosen
+//! by backtests over the simulator's pathological histories, see `docs/forecasting.md`):
+//! bulk clean-up days are left out of the sample ([`BulkRule`]); the window starts no earlier
+//! than the last regime change found by Pettitt's test ([`ChangePointRule`]); weekday-only
+//! work is sampled weekdays from weekdays ([`WeekdayRule`]); the window's length is chosen
+//! per history by backtest ([`AutoWindow`]); every forecast reports its [`TrackRecord`] (how
+//! the same question fared at the history's own past origins) and its percentiles are
+//! calibrated on it, split-conformal style ([`Calibration`]). [`Options::plain`] is the model
+//! without any of them.
 //! Day 1 is the start date. [`Method::Simulate`] runs Monte Carlo trials in deterministic
 //! parallel chunks; [`Method::Exact`] computes the same distributions by convolution (no
 //! noise) for the plain questions. Options add a working-day [`Calendar`], [`ScopeGrowth`],
