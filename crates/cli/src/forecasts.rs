@@ -17,14 +17,14 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use arrow::array::{
-    Array, ArrayRef, AsArray, Date32Builder, Float64Builder, Int64Builder, RecordBatch,
-    StringBuilder,
+    Array, ArrayRef, AsArray, BooleanBuilder, Date32Builder, Float64Builder, Int64Builder,
+    RecordBatch, StringBuilder,
 };
 use arrow::datatypes::{DataType, Date32Type, Field, Float64Type, Int64Type, Schema, SchemaRef};
 use chrono::{Duration, NaiveDate};
 use datafusion::prelude::SessionContext;
 use flowlake_forecast::{
-    Feature, FeaturesQuery, History, HowManyQuery, Method, Options, WhenQuery,
+    Feature, FeaturesQuery, History, HowManyQuery, Method, Options, TrackRecord, WhenQuery,
 };
 use flowlake_lake::Lake;
 
@@ -74,6 +74,10 @@ pub struct Row {
     pub warnings: Option<String>,
     /// How it was computed: `exact`, or `simulate` for epics planned together.
     pub method: String,
+    /// How "when will the remaining items be done?" fared at the project's own past origins.
+    pub track: Option<TrackRecord>,
+    /// Whether calibration on that record moved the dates.
+    pub calibrated: bool,
 }
 
 /// Forecasts every scope against its project's history; scopes whose project has no history
@@ -102,6 +106,12 @@ pub fn forecast_scopes(
         seed: 0,
         ..Options::default()
     };
+    // P(done by the target) reads the distribution, which calibration does not change.
+    let no_track = Options {
+        track_record: None,
+        calibrate: false,
+        ..exact.clone()
+    };
     let mut rows = Vec::new();
     let mut epics: BTreeMap<(String, String), Vec<&Scope>> = BTreeMap::new();
     for scope in scopes {
@@ -123,6 +133,8 @@ pub fn forecast_scopes(
             window_days,
             warnings: None,
             method: "exact".into(),
+            track: None,
+            calibrated: false,
         };
         let mut warnings = Vec::new();
         let query = WhenQuery {
@@ -136,6 +148,9 @@ pub fn forecast_scopes(
                     row.dates.insert(*level, Some(*day));
                 }
                 warnings.extend(f.warnings.iter().map(ToString::to_string));
+                row.window_days = f.sample.window_days;
+                row.calibrated = f.calibration.as_ref().is_some_and(|c| c.changed());
+                row.track = f.track_record;
             }
             Err(e) => warnings.push(e.to_string()),
         }
@@ -143,13 +158,17 @@ pub fn forecast_scopes(
             row.probability_by_target = if target < start {
                 Some(0.0)
             } else {
-                flowlake_forecast::how_many(history, &HowManyQuery { start, end: target }, &exact)
-                    .ok()
-                    .map(|f| {
-                        f.probability_at_least(scope.remaining_items.max(0) as u64)
-                            .clamp(0.0, 1.0)
-                            + 0.0
-                    })
+                flowlake_forecast::how_many(
+                    history,
+                    &HowManyQuery { start, end: target },
+                    &no_track,
+                )
+                .ok()
+                .map(|f| {
+                    f.probability_at_least(scope.remaining_items.max(0) as u64)
+                        .clamp(0.0, 1.0)
+                        + 0.0
+                })
             };
         }
         warnings.dedup();
@@ -186,12 +205,25 @@ pub fn forecast_scopes(
                     "simulate: {} epics in key order, {wip} at a time",
                     list.len()
                 ),
+                track: None,
+                calibrated: false,
             };
+            // The plan has no track record of its own: the epic's remaining items asked
+            // alone, exactly, give the project's record for a question of that size.
+            let alone = WhenQuery {
+                start: as_of + Duration::days(1),
+                items: scope.remaining_items,
+                target: None,
+            };
+            if let Ok(f) = flowlake_forecast::when(history, &alone, &exact) {
+                row.track = f.track_record;
+            }
             match &result {
                 Ok(f) => {
                     for (level, day) in &f.features[i].percentiles {
                         row.dates.insert(*level, Some(*day));
                     }
+                    row.window_days = f.sample.window_days;
                     let w: Vec<String> = f.warnings.iter().map(ToString::to_string).collect();
                     row.warnings = (!w.is_empty()).then(|| w.join("; "));
                 }
@@ -231,6 +263,12 @@ pub fn schema() -> SchemaRef {
     fields.push(Field::new("method", DataType::Utf8, false));
     fields.push(Field::new("window_days", DataType::Int64, false));
     fields.push(Field::new("warnings", DataType::Utf8, true));
+    fields.push(Field::new("track_origins", DataType::Int64, true));
+    fields.push(Field::new("track_p85_held", DataType::Int64, true));
+    fields.push(Field::new("track_p85_rate", DataType::Float64, true));
+    fields.push(Field::new("track_p85_lower", DataType::Float64, true));
+    fields.push(Field::new("track_p85_upper", DataType::Float64, true));
+    fields.push(Field::new("calibrated", DataType::Boolean, false));
     Arc::new(Schema::new(fields))
 }
 
@@ -250,7 +288,18 @@ pub fn to_batch(rows: &[Row]) -> Result<RecordBatch> {
     let mut method = StringBuilder::new();
     let mut window = Int64Builder::new();
     let mut warnings = StringBuilder::new();
+    let mut track_origins = Int64Builder::new();
+    let mut track_held = Int64Builder::new();
+    let mut track_f: Vec<Float64Builder> = (0..3).map(|_| Float64Builder::new()).collect();
+    let mut calibrated = BooleanBuilder::new();
     for r in rows {
+        let p85 = r.track.as_ref().and_then(|t| t.level(85));
+        track_origins.append_option(r.track.as_ref().map(|t| t.origins as i64));
+        track_held.append_option(p85.map(|l| l.held as i64));
+        track_f[0].append_option(p85.map(|l| l.rate));
+        track_f[1].append_option(p85.map(|l| l.lower));
+        track_f[2].append_option(p85.map(|l| l.upper));
+        calibrated.append_value(r.calibrated);
         s[0].append_value(&r.scope.workspace);
         s[1].append_value(&r.scope.project);
         s[2].append_value(r.scope.scope_type);
@@ -283,6 +332,12 @@ pub fn to_batch(rows: &[Row]) -> Result<RecordBatch> {
     cols.push(Arc::new(method.finish()));
     cols.push(Arc::new(window.finish()));
     cols.push(Arc::new(warnings.finish()));
+    cols.push(Arc::new(track_origins.finish()));
+    cols.push(Arc::new(track_held.finish()));
+    for mut b in track_f {
+        cols.push(Arc::new(b.finish()));
+    }
+    cols.push(Arc::new(calibrated.finish()));
     Ok(RecordBatch::try_new(schema(), cols)?)
 }
 

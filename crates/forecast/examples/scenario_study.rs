@@ -78,9 +78,18 @@ fn main() {
     let seeds: u64 = args.next().map_or(3, |s| s.parse().expect("SEEDS"));
     let mut variants: Vec<String> = args.collect();
     if variants.is_empty() {
-        variants = ["plain", "bulk", "change-point", "weekdays", "auto-window", "calibrate", "detectors", "all"]
-            .map(String::from)
-            .to_vec();
+        variants = [
+            "plain",
+            "bulk",
+            "change-point",
+            "weekdays",
+            "auto-window",
+            "calibrate",
+            "detectors",
+            "all",
+        ]
+        .map(String::from)
+        .to_vec();
     }
     let histories: Vec<(Scenario, History)> = Scenario::ALL
         .iter()

@@ -8,9 +8,9 @@ use statrs::distribution::{Beta, ContinuousCDF};
 
 use crate::error::{Error, Result};
 use crate::forecast::{LEVELS, how_many_memo, when_memo};
-use crate::track::Memo;
 use crate::history::History;
 use crate::options::{HowManyQuery, Options, WhenQuery};
+use crate::track::Memo;
 
 /// Which question each origin asks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -247,7 +247,10 @@ fn coverage(observations: &[Observation], confidence: f64) -> Vec<LevelCoverage>
 }
 
 /// Per level: how often it held over `held` (one map per origin), its interval and verdict.
-pub(crate) fn coverage_of(observations: &[BTreeMap<u8, bool>], confidence: f64) -> Vec<LevelCoverage> {
+pub(crate) fn coverage_of(
+    observations: &[BTreeMap<u8, bool>],
+    confidence: f64,
+) -> Vec<LevelCoverage> {
     LEVELS
         .iter()
         .map(|&level| {

@@ -8,7 +8,6 @@ use serde::Serialize;
 use crate::backtest::BacktestKind;
 use crate::error::{Error, Result};
 use crate::exact;
-use crate::track::{Calibration, Memo, TrackRecord, assess, past_scores};
 use crate::history::History;
 use crate::options::{
     FeaturesQuery, HowManyQuery, Method, Options, RiskImpact, WhenQuery, positive_items,
@@ -17,6 +16,7 @@ use crate::sample::{SampleSummary, Warning, sample, working_offsets};
 use crate::simulate::{
     Table, add_hist, bump, chunk_rng, draw_growth, draw_scenario, grow, run_chunks, thread_count,
 };
+use crate::track::{Calibration, Memo, TrackRecord, assess, past_scores};
 
 /// The percentile levels reported: 50, 70, 85 and 95.
 pub const LEVELS: [u8; 4] = [50, 70, 85, 95];

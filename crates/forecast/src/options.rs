@@ -285,7 +285,10 @@ impl Options {
         if let Some(b) = self.bulk
             && !(b.factor.is_finite() && b.factor >= 1.0)
         {
-            return bad("bulk.factor".into(), format!("must be at least 1, got {}", b.factor));
+            return bad(
+                "bulk.factor".into(),
+                format!("must be at least 1, got {}", b.factor),
+            );
         }
         if let Some(c) = self.change_point {
             if !(c.alpha > 0.0 && c.alpha < 1.0) {

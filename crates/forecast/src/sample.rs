@@ -7,9 +7,9 @@ use serde::Serialize;
 
 use crate::calendar::Calendar;
 use crate::detect;
-use crate::options::AutoWindow;
 use crate::error::{Error, Result};
 use crate::history::History;
+use crate::options::AutoWindow;
 use crate::options::Options;
 
 /// Fewer calendar days than this in the window gives a [`Warning::ShortHistory`].
@@ -366,11 +366,7 @@ pub(crate) fn sample(history: &History, start: NaiveDate, options: &Options) -> 
 /// sum of the horizon's working days (mean and variance of the window's sampled days), so a
 /// candidate costs O(1) per origin with prefix sums; bulk days are left out of both the
 /// windows and the outcomes, as they are left out of the forecast.
-fn choose_window(
-    days: &Days,
-    fallback: u32,
-    auto: &AutoWindow,
-) -> (u32, WindowChoice) {
+fn choose_window(days: &Days, fallback: u32, auto: &AutoWindow) -> (u32, WindowChoice) {
     let n = days.counts.len();
     // Prefix sums over sampled days: count, sum, sum of squares.
     let mut pre = vec![(0.0f64, 0.0f64, 0.0f64); n + 1];
@@ -440,7 +436,9 @@ fn crps_normal(mu: f64, sigma: f64, x: f64) -> f64 {
     let z = (x - mu) / sigma;
     let normal = statrs::distribution::Normal::standard();
     use statrs::distribution::{Continuous, ContinuousCDF};
-    sigma * (z * (2.0 * normal.cdf(z) - 1.0) + 2.0 * normal.pdf(z) - 1.0 / std::f64::consts::PI.sqrt())
+    sigma
+        * (z * (2.0 * normal.cdf(z) - 1.0) + 2.0 * normal.pdf(z)
+            - 1.0 / std::f64::consts::PI.sqrt())
 }
 
 /// Calendar offset from `start` (0 = `start`) of each working day within `horizon_days`:

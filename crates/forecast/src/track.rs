@@ -318,7 +318,9 @@ mod tests {
     #[test]
     fn an_overconfident_past_widens_and_an_underconfident_one_narrows() {
         // The model's p85 held only 60 % of the time: u is skewed high.
-        let us: Vec<f64> = (0..40).map(|i| ((f64::from(i) + 0.5) / 40.0).sqrt()).collect();
+        let us: Vec<f64> = (0..40)
+            .map(|i| ((f64::from(i) + 0.5) / 40.0).sqrt())
+            .collect();
         let c = calibrated_levels(&us, 0.05);
         assert!(c[&85] > 0.85, "{c:?}");
         let held = us.iter().filter(|&&u| u < c[&85]).count();

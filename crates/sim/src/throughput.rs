@@ -119,7 +119,10 @@ struct Shape {
 
 /// The history of `scenario` with `seed`: [`SCENARIO_DAYS`] days ending 2026-11-29.
 pub fn scenario_history(scenario: Scenario, seed: u64) -> Vec<(NaiveDate, u32)> {
-    let salt = Scenario::ALL.iter().position(|s| *s == scenario).unwrap_or(0) as u64;
+    let salt = Scenario::ALL
+        .iter()
+        .position(|s| *s == scenario)
+        .unwrap_or(0) as u64;
     let mut rng = StdRng::seed_from_u64(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ salt);
     let n = SCENARIO_DAYS;
     let middle = || n / 3..2 * n / 3;
@@ -177,7 +180,8 @@ pub fn scenario_history(scenario: Scenario, seed: u64) -> Vec<(NaiveDate, u32)> 
             holidays: true,
         },
     };
-    let first = NaiveDate::from_ymd_opt(2026, 11, 29).expect("a date") - Duration::days(n as i64 - 1);
+    let first =
+        NaiveDate::from_ymd_opt(2026, 11, 29).expect("a date") - Duration::days(n as i64 - 1);
     let summer_gap = rng.random_range(0..60usize);
     let bulk: Vec<usize> = (0..shape.bulk_days)
         .map(|_| rng.random_range(30..n))
@@ -250,7 +254,10 @@ mod tests {
     use super::*;
 
     fn counts(s: Scenario, seed: u64) -> Vec<u32> {
-        scenario_history(s, seed).into_iter().map(|(_, n)| n).collect()
+        scenario_history(s, seed)
+            .into_iter()
+            .map(|(_, n)| n)
+            .collect()
     }
 
     fn mean(xs: &[u32]) -> f64 {
@@ -266,14 +273,22 @@ mod tests {
             assert!(h.windows(2).all(|w| w[1].0 - w[0].0 == Duration::days(1)));
             assert_eq!(s.name().parse::<Scenario>().unwrap(), s);
         }
-        assert!("nope".parse::<Scenario>().unwrap_err().contains("step-down"));
+        assert!(
+            "nope"
+                .parse::<Scenario>()
+                .unwrap_err()
+                .contains("step-down")
+        );
     }
 
     #[test]
     fn each_scenario_has_its_pathology() {
         for seed in 0..5 {
             let bulk = counts(Scenario::Bulk, seed);
-            assert!(bulk.iter().filter(|&&n| n >= 80).count() >= 1, "seed {seed}");
+            assert!(
+                bulk.iter().filter(|&&n| n >= 80).count() >= 1,
+                "seed {seed}"
+            );
             let down = counts(Scenario::StepDown, seed);
             assert!(mean(&down[..240]) > 2.0 * mean(&down[490..]), "seed {seed}");
             let up = counts(Scenario::StepUp, seed);

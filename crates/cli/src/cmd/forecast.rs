@@ -24,6 +24,7 @@ use flowlake_forecast::{
 use flowlake_lake::Lake;
 use serde_json::{Map, Value, json};
 
+use super::forecast_track as track;
 use crate::config::Config;
 use crate::plan;
 
@@ -88,14 +89,26 @@ struct ModelArgs {
     /// Compute the distribution exactly (convolution) instead of simulating.
     #[arg(long)]
     exact: bool,
-    /// Sample the last N calendar days of history before the start date.
-    #[arg(
-        long,
-        value_name = "N",
-        default_value_t = 90,
-        allow_negative_numbers = true
-    )]
-    window_days: i64,
+    /// Sample the last N calendar days of history before the start date (a fixed window;
+    /// without it the window is chosen per history by backtest, 90 days when the history is
+    /// too short to choose).
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    window_days: Option<i64>,
+    /// Keep bulk clean-up days (more than max(20, 5 × p90) items) in the sample.
+    #[arg(long)]
+    no_bulk_exclusion: bool,
+    /// Do not cut the window at the last throughput regime change (Pettitt test).
+    #[arg(long)]
+    no_change_point: bool,
+    /// Do not switch to weekdays when the history shows weekday-only work.
+    #[arg(long)]
+    no_weekday_detection: bool,
+    /// Report the model's own percentiles, not ones calibrated on the track record.
+    #[arg(long)]
+    no_calibration: bool,
+    /// The plain model: every robustness rule, the track record and calibration off.
+    #[arg(long)]
+    plain: bool,
     /// Only Monday to Friday are working days (sampled and productive).
     #[arg(long)]
     weekdays_only: bool,
@@ -303,17 +316,31 @@ impl ModelArgs {
             Calendar::every_day()
         };
         calendar = calendar.with_holidays(self.holiday.iter().copied());
+        let base = if self.plain {
+            Options::plain()
+        } else {
+            Options::default()
+        };
+        let window_days = self
+            .window_days
+            .map(|n| at_least_one("--window-days", n))
+            .transpose()?;
         Ok(Options {
             method: if self.exact {
                 Method::Exact
             } else {
                 Method::Simulate
             },
-            window_days: at_least_one("--window-days", self.window_days)?,
+            window_days: window_days.unwrap_or(base.window_days),
+            auto_window: base.auto_window.filter(|_| window_days.is_none()),
+            bulk: base.bulk.filter(|_| !self.no_bulk_exclusion),
+            change_point: base.change_point.filter(|_| !self.no_change_point),
+            weekdays: base.weekdays.filter(|_| !self.no_weekday_detection),
+            calibrate: base.calibrate && !self.no_calibration,
             calendar,
             trials: at_least_one("--trials", self.trials)?,
             seed: self.seed,
-            ..Options::default()
+            ..base
         })
     }
 }
@@ -980,10 +1007,17 @@ fn render_when(f: &WhenForecast, meta: &Meta<'_>, format: Format) -> String {
                 method_line(f.method, f.trials, meta.options.seed)
             );
             let _ = writeln!(out, "History {}; {}.", meta.source, sample_line(&f.sample));
+            let _ = writeln!(out, "{}.", track::window_line(&f.sample));
             let _ = writeln!(out, "\nchance  done on or before");
             for (level, day) in &f.percentiles {
                 let _ = writeln!(out, "{:>5}%  {} ({})", level, ymd(*day), day.weekday());
             }
+            out.push('\n');
+            out.push_str(&track::track_lines(
+                f.track_record.as_ref(),
+                f.calibration.as_ref(),
+                f.uncalibrated.as_ref(),
+            ));
             if let Some(t) = &f.target {
                 let _ = writeln!(
                     out,
@@ -1035,6 +1069,18 @@ fn render_when(f: &WhenForecast, meta: &Meta<'_>, format: Format) -> String {
                 "warnings".into(),
                 Value::Array(f.warnings.iter().map(warning_json).collect()),
             );
+            m.extend(track::track_json(
+                f.track_record.as_ref(),
+                f.calibration.as_ref(),
+                f.uncalibrated
+                    .as_ref()
+                    .map(|u| {
+                        u.iter()
+                            .map(|(l, x)| (*l, x.to_string()))
+                            .collect::<BTreeMap<u8, String>>()
+                    })
+                    .as_ref(),
+            ));
             out = pretty(&Value::Object(m));
         }
     }
@@ -1054,10 +1100,17 @@ fn render_how_many(f: &HowManyForecast, meta: &Meta<'_>, format: Format) -> Stri
                 method_line(f.method, f.trials, meta.options.seed)
             );
             let _ = writeln!(out, "History {}; {}.", meta.source, sample_line(&f.sample));
+            let _ = writeln!(out, "{}.", track::window_line(&f.sample));
             let _ = writeln!(out, "\nchance  at least");
             for (level, n) in &f.percentiles {
                 let _ = writeln!(out, "{level:>5}%  {n}");
             }
+            out.push('\n');
+            out.push_str(&track::track_lines(
+                f.track_record.as_ref(),
+                f.calibration.as_ref(),
+                f.uncalibrated.as_ref(),
+            ));
         }
         Format::Csv => {
             out.push_str("percentile,value\n");
@@ -1097,6 +1150,11 @@ fn render_how_many(f: &HowManyForecast, meta: &Meta<'_>, format: Format) -> Stri
                 "warnings".into(),
                 Value::Array(f.warnings.iter().map(warning_json).collect()),
             );
+            m.extend(track::track_json(
+                f.track_record.as_ref(),
+                f.calibration.as_ref(),
+                f.uncalibrated.as_ref(),
+            ));
             out = pretty(&Value::Object(m));
         }
     }
@@ -1346,14 +1404,18 @@ fn csv_field(s: &str) -> String {
 }
 
 fn sample_json(s: &flowlake_forecast::SampleSummary) -> Value {
-    json!({
+    let mut v = json!({
         "window_start": ymd(s.window_start),
         "window_end": ymd(s.window_end),
         "calendar_days": s.calendar_days,
         "working_days": s.working_days,
         "non_zero_days": s.non_zero_days,
         "mean_per_working_day": s.mean_per_working_day,
-    })
+    });
+    if let Value::Object(m) = &mut v {
+        m.extend(track::sample_extra(s));
+    }
+    v
 }
 
 fn pretty(v: &Value) -> String {

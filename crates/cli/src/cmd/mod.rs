@@ -4,6 +4,7 @@ pub mod bench;
 pub mod build;
 pub mod demo;
 pub mod forecast;
+mod forecast_track;
 pub mod ingest;
 pub mod people;
 pub mod run;

@@ -4,6 +4,7 @@
 
 use anyhow::{Context, Result};
 use clap::Subcommand;
+use flowlake_sim::throughput::{Scenario, scenario_history};
 use flowlake_sim::{Org, Scale, SimConfig};
 
 /// Simulator commands.
@@ -25,16 +26,38 @@ pub struct ThroughputArgs {
     #[arg(long, default_value = "small")]
     pub scale: Scale,
     /// The Jira project key (see --list-projects).
-    #[arg(long, value_name = "KEY", required_unless_present = "list_projects")]
+    #[arg(
+        long,
+        value_name = "KEY",
+        required_unless_present_any = ["list_projects", "scenario", "list_scenarios"]
+    )]
     pub project: Option<String>,
     /// Print the org's project keys, one per line, instead.
     #[arg(long, conflicts_with = "project")]
     pub list_projects: bool,
+    /// Print a two-year history with a real-world pathology instead of a project's: steady,
+    /// bulk, step-down, step-up, drift, sparse, weekdays, holidays or mix (see
+    /// docs/forecasting.md).
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["project", "list_projects"])]
+    pub scenario: Option<Scenario>,
+    /// Print the scenario names, one per line, instead.
+    #[arg(long, conflicts_with_all = ["project", "list_projects", "scenario"])]
+    pub list_scenarios: bool,
 }
 
 impl ThroughputArgs {
     /// The CSV (or project list) these flags ask for.
     pub fn render(&self) -> Result<String> {
+        if self.list_scenarios {
+            return Ok(Scenario::ALL.iter().map(|s| format!("{s}\n")).collect());
+        }
+        if let Some(scenario) = self.scenario {
+            let mut out = String::from("day,items_done\n");
+            for (day, n) in scenario_history(scenario, self.seed) {
+                out.push_str(&format!("{},{n}\n", day.format("%Y-%m-%d")));
+            }
+            return Ok(out);
+        }
         let org = Org::generate(&SimConfig::new(self.seed, self.scale))
             .context("generating the simulated org")?;
         let keys: Vec<&str> = org.projects.iter().map(|p| p.key.as_str()).collect();
@@ -137,7 +160,29 @@ mod tests {
             scale: Scale::Small,
             project: project.map(str::to_string),
             list_projects: list,
+            scenario: None,
+            list_scenarios: false,
         }
+    }
+
+    #[test]
+    fn scenarios_are_forecast_histories() {
+        let names = ThroughputArgs {
+            list_scenarios: true,
+            ..args(None, false)
+        }
+        .render()
+        .unwrap();
+        assert_eq!(names.lines().count(), Scenario::ALL.len());
+        let csv = ThroughputArgs {
+            scenario: Some("bulk".parse().unwrap()),
+            ..args(None, false)
+        }
+        .render()
+        .unwrap();
+        let h = flowlake_forecast::History::from_csv_str(&csv).unwrap();
+        assert_eq!(h.len(), 730);
+        assert!(h.counts().iter().any(|&n| n >= 80), "a clean-up day");
     }
 
     #[test]

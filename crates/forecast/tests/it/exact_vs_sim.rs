@@ -96,7 +96,11 @@ fn simulation_agrees_with_exact_mode() {
     for (set, base) in option_sets() {
         let calibrated = agree(set, &base);
         // The comparison covers calibrated percentiles, not only the raw model.
-        assert_eq!(calibrated > 0, base.calibrate, "{set}: {calibrated} calibrated");
+        assert_eq!(
+            calibrated > 0,
+            base.calibrate,
+            "{set}: {calibrated} calibrated"
+        );
     }
 }
 
@@ -114,7 +118,11 @@ fn agree(set: &str, base: &Options) -> usize {
         } else {
             Calendar::every_day()
         };
-        let window_days = if name.ends_with("long window") { 365 } else { 90 };
+        let window_days = if name.ends_with("long window") {
+            365
+        } else {
+            90
+        };
         let sim = Options {
             trials,
             seed: i as u64,

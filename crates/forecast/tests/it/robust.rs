@@ -44,7 +44,11 @@ fn a_bulk_day_is_found_named_and_left_out_and_a_clean_history_has_none() {
         let h = History::from_counts(day("2025-01-01"), counts.clone()).unwrap();
         let o = only(|o| o.bulk = Options::default().bulk);
         let clean = how_many(&h, &next_14(&h), &o).unwrap();
-        assert!(clean.sample.bulk_days.is_empty(), "{:?}", clean.sample.bulk_days);
+        assert!(
+            clean.sample.bulk_days.is_empty(),
+            "{:?}",
+            clean.sample.bulk_days
+        );
         counts[100] = 400;
         let h = History::from_counts(day("2025-01-01"), counts).unwrap();
         let f = how_many(&h, &next_14(&h), &o).unwrap();
@@ -56,12 +60,18 @@ fn a_bulk_day_is_found_named_and_left_out_and_a_clean_history_has_none() {
             .iter()
             .find(|w| matches!(w, Warning::BulkDaysExcluded { .. }))
             .expect("a bulk-day warning");
-        assert!(warning.to_string().contains(&bulk_day.to_string()), "{warning}");
+        assert!(
+            warning.to_string().contains(&bulk_day.to_string()),
+            "{warning}"
+        );
         // Left out, not counted as a zero: one working day fewer than the clean history's
         // sample, the same mean within a day's worth.
         assert_eq!(f.sample.working_days + 1, clean.sample.working_days);
         for (l, x) in &f.percentiles {
-            assert!(x.abs_diff(clean.percentiles[l]) <= 6, "p{l}: {x} vs {clean:?}");
+            assert!(
+                x.abs_diff(clean.percentiles[l]) <= 6,
+                "p{l}: {x} vs {clean:?}"
+            );
         }
         // Without the rule the clean-up day inflates every percentile.
         let plain = how_many(&h, &next_14(&h), &exact(Options::plain())).unwrap();
@@ -103,7 +113,10 @@ fn a_step_change_is_located_within_a_week() {
             found += 1;
         }
     });
-    assert!(misses.len() <= 1, "changes missed by more than a week: {misses:?}");
+    assert!(
+        misses.len() <= 1,
+        "changes missed by more than a week: {misses:?}"
+    );
     assert!(found > 0, "some changes fall inside the 90-day window");
 }
 
@@ -117,7 +130,12 @@ fn a_stationary_history_finds_no_change_at_the_stated_false_alarm_rate() {
     cases(300, |rng| {
         let counts = iid(rng, 365, &[0, 0, 1, 1, 2, 3, 5, 8]);
         let h = History::from_counts(day("2025-01-01"), counts).unwrap();
-        if how_many(&h, &next_14(&h), &o).unwrap().sample.regime_start.is_some() {
+        if how_many(&h, &next_14(&h), &o)
+            .unwrap()
+            .sample
+            .regime_start
+            .is_some()
+        {
             alarms += 1;
         }
     });
@@ -143,14 +161,23 @@ fn weekday_only_work_is_detected_and_weekends_are_not_sampled() {
     assert!(f.sample.weekdays_detected);
     // Weekdays from weekdays: every sampled day did 3, so 10 working days do exactly 30.
     assert_eq!(f.working_days, 10);
-    assert!(f.percentiles.values().all(|&x| x == 30), "{:?}", f.percentiles);
+    assert!(
+        f.percentiles.values().all(|&x| x == 30),
+        "{:?}",
+        f.percentiles
+    );
     // One busy Saturday a month is not weekday-only work.
     let mut busy = counts;
     for i in (5..140).step_by(28) {
         busy[i] = 6;
     }
     let h = History::from_counts(first, busy).unwrap();
-    assert!(!how_many(&h, &next_14(&h), &o).unwrap().sample.weekdays_detected);
+    assert!(
+        !how_many(&h, &next_14(&h), &o)
+            .unwrap()
+            .sample
+            .weekdays_detected
+    );
 }
 
 #[test]
@@ -289,7 +316,10 @@ fn calibration_changes_nothing_where_the_past_already_held_and_widens_where_it_d
             assert_eq!(f.uncalibrated.as_ref(), Some(&plain.percentiles));
         }
     });
-    assert!(unchanged > 10 && widened > 3, "{unchanged} unchanged, {widened} widened");
+    assert!(
+        unchanged > 10 && widened > 3,
+        "{unchanged} unchanged, {widened} widened"
+    );
 }
 
 fn scenario(s: Scenario, seed: u64) -> History {
@@ -336,7 +366,10 @@ fn the_defaults_hold_p85_on_pathological_histories_and_the_plain_model_does_not(
         BacktestKind::When { items: 20 },
     ] {
         let (pooled, per) = suite(kind, 4, &defaults);
-        assert!((0.80..=0.90).contains(&pooled), "{kind:?}: pooled {pooled} {per:?}");
+        assert!(
+            (0.80..=0.90).contains(&pooled),
+            "{kind:?}: pooled {pooled} {per:?}"
+        );
         for (s, r) in &per {
             assert!(*r >= 0.75, "{kind:?}: {s} held {r}");
         }
