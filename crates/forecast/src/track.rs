@@ -216,11 +216,13 @@ pub(crate) fn past_scores(
         if origin <= history.first_day() {
             break;
         }
-        if !memo.0.contains_key(&origin) {
-            let o = outcome(history, origin, kind, &past)?;
-            memo.0.insert(origin, o);
-        }
-        if let Some(u) = memo.0[&origin].as_ref().and_then(|o| o.score(start)) {
+        let o = match memo.0.entry(origin) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(outcome(history, origin, kind, &past)?)
+            }
+        };
+        if let Some(u) = o.as_ref().and_then(|o| o.score(start)) {
             out.push((origin, u));
         }
     }
