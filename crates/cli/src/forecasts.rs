@@ -6,7 +6,9 @@
 //! end?"). The
 //! history is the scope's project's `mart_throughput_daily` as of the build's `as_of` day; the
 //! forecast is exact (convolution of the empirical daily distribution), so the table is
-//! deterministic and has no simulation noise.
+//! deterministic and has no simulation noise. The forecast's default rules apply (automatic
+//! window, bulk days, regime changes, weekday-only work, calibration), and each row carries
+//! the p85 track record of "when will the remaining items be done?" on the project's past.
 //!
 //! It is not a SQL model because the forecast is Rust (`flowlake-forecast`); it is written
 //! like one, as `marts/mart_forecasts/data.parquet`, one whole object, and `flowlake sql`
@@ -728,6 +730,69 @@ mod tests {
             got,
             vec![("v1", 1, Some(2.0), true), ("v2", 2, Some(7.0), true)]
         );
+    }
+
+    #[test]
+    fn rows_carry_the_project_s_track_record() {
+        // 400 days of 0, 2, 4, 1, 3 items, repeating: the model's p85 "when" date held at
+        // every one of the 52 past origins, so calibration narrows a release's dates; an
+        // epic's plan is not calibrated, but its size's record is the same question's.
+        let h = History::from_counts(
+            d("2025-01-01"),
+            (0..400).map(|i| (i * 7 % 5) as u64).collect(),
+        )
+        .unwrap();
+        let histories = BTreeMap::from([(("acme".to_string(), "PAY".to_string()), h)]);
+        let rows = forecast_scopes(
+            &histories,
+            &[scope("fix_version", 30, None), scope("epic", 30, None)],
+            90,
+        );
+        let (release, epic) = (&rows[0], &rows[1]);
+        assert_eq!(epic.scope.scope_type, "epic");
+        for r in [release, epic] {
+            let t = r.track.as_ref().expect("a track record");
+            assert_eq!(t.origins, 52);
+            assert_eq!(t.kind, flowlake_forecast::BacktestKind::When { items: 30 });
+            assert_eq!(
+                (t.level(85).unwrap().held, t.level(85).unwrap().total),
+                (52, 52)
+            );
+        }
+        assert!(release.calibrated, "52 of 52 is more than p85 claims");
+        assert!(!epic.calibrated, "a plan of epics is not calibrated");
+        // A short history has no record: null columns, not zeros.
+        let short = History::from_counts(d("2026-01-01"), vec![2; 20]).unwrap();
+        let histories = BTreeMap::from([(("acme".to_string(), "PAY".to_string()), short)]);
+        let mut all = rows.clone();
+        all.extend(forecast_scopes(
+            &histories,
+            &[scope("fix_version", 10, None)],
+            90,
+        ));
+        assert_eq!(all[2].track, None);
+        let batch = to_batch(&all).unwrap();
+        let col = |name: &str| batch.column_by_name(name).unwrap().clone();
+        let origins = col("track_origins");
+        let origins = origins.as_primitive::<Int64Type>();
+        assert_eq!((origins.value(0), origins.value(1)), (52, 52));
+        assert!(origins.is_null(2));
+        let held = col("track_p85_held");
+        assert_eq!(held.as_primitive::<Int64Type>().value(0), 52);
+        assert!(held.is_null(2));
+        for name in ["track_p85_rate", "track_p85_lower", "track_p85_upper"] {
+            let c = col(name);
+            let c = c.as_primitive::<Float64Type>();
+            assert!((0.9..=1.0).contains(&c.value(0)), "{name}: {}", c.value(0));
+            assert!(c.is_null(2), "{name}");
+        }
+        let calibrated = col("calibrated");
+        let calibrated = calibrated.as_boolean();
+        assert_eq!(
+            (0..3).map(|i| calibrated.value(i)).collect::<Vec<_>>(),
+            [true, false, false]
+        );
+        assert_eq!(calibrated.null_count(), 0);
     }
 
     #[test]

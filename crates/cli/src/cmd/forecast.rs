@@ -4,27 +4,28 @@
 //! The history comes from the lake's `mart_throughput_daily` (`--lake URL --project KEY`) or
 //! from a CSV `day,items_done` (`--history FILE`). Flags become a checked plan before any IO;
 //! the forecast itself is `flowlake-forecast`, whose errors are reworded here to name the flag
-//! a person typed (`--items`, `--until`, …) rather than the library's field.
+//! a person typed (`--items`, `--until`, …) rather than the library's field. The answers are
+//! printed by `forecast_render.rs`.
 
-use std::collections::{BTreeMap, HashMap};
-use std::fmt::Write as _;
+use std::collections::HashMap;
 use std::io::Write as _;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, anyhow, bail};
 use arrow::array::{Array, AsArray};
 use arrow::datatypes::{DataType, Date32Type, Int64Type};
-use chrono::{Datelike, Duration, NaiveDate};
+use chrono::{Duration, NaiveDate};
 use clap::{Subcommand, ValueEnum};
 use datafusion::prelude::{ParquetReadOptions, SessionContext};
 use flowlake_forecast::{
-    Backtest, BacktestKind, BacktestQuery, Calendar, Error as ForecastError, History,
-    HowManyForecast, HowManyQuery, Method, Options, Verdict, Warning, WhenForecast, WhenQuery,
+    BacktestKind, BacktestQuery, Calendar, Error as ForecastError, History, HowManyQuery, Method,
+    Options, Warning, WhenQuery,
 };
 use flowlake_lake::Lake;
-use serde_json::{Map, Value, json};
 
-use super::forecast_track as track;
+use super::forecast_render::{
+    BacktestSection, Meta, question_text, render_backtests, render_how_many, render_when,
+};
 use crate::config::Config;
 use crate::plan;
 
@@ -32,7 +33,13 @@ use crate::plan;
 const MART: &str = "mart_throughput_daily";
 
 /// Confidence of the backtest's Clopper–Pearson intervals.
-const CONFIDENCE: f64 = 0.95;
+pub(super) const CONFIDENCE: f64 = 0.95;
+
+/// `forecast backtest` without `--horizon-days` or `--items` asks both "how many items in the
+/// next 14 days?" …
+const BACKTEST_HORIZON_DAYS: u32 = 14;
+/// … and "when will the next 20 items be done?".
+const BACKTEST_ITEMS: u64 = 20;
 
 /// `flowlake forecast` subcommands.
 #[derive(Debug, clap::Args)]
@@ -48,7 +55,8 @@ enum Question {
     /// How many items will be done from --start to --until, both included? (p85 = 85 % chance
     /// of at least that many)
     HowMany(HowManyArgs),
-    /// Replay past forecasts at rolling origins and report how often each percentile held.
+    /// Replay past forecasts at rolling origins and report how often each percentile held
+    /// (by default for both questions: how many in the next 14 days, when will 20 be done).
     Backtest(BacktestArgs),
 }
 
@@ -89,24 +97,29 @@ struct ModelArgs {
     /// Compute the distribution exactly (convolution) instead of simulating.
     #[arg(long)]
     exact: bool,
-    /// Sample the last N calendar days of history before the start date (a fixed window;
-    /// without it the window is chosen per history by backtest, 90 days when the history is
-    /// too short to choose).
+    /// Sample a fixed window: the last N calendar days of history before the start date.
+    /// Without it the window is chosen per history by backtest (30, 60, 90, 180 or 365 days;
+    /// 90 when the history is too short to choose, and always 90 with --plain).
     #[arg(long, value_name = "N", allow_negative_numbers = true)]
     window_days: Option<i64>,
-    /// Keep bulk clean-up days (more than max(20, 5 × p90) items) in the sample.
+    /// Keep bulk clean-up days in the sample. By default a day that finished more than
+    /// max(20, 5 × p90) items is left out, with a warning naming it.
     #[arg(long)]
     no_bulk_exclusion: bool,
-    /// Do not cut the window at the last throughput regime change (Pettitt test).
+    /// Sample the whole window even across a throughput regime change. By default the window
+    /// starts at the last change found by Pettitt's test, with a warning giving the date.
     #[arg(long)]
     no_change_point: bool,
-    /// Do not switch to weekdays when the history shows weekday-only work.
+    /// Keep every day a working day. By default, without --weekdays-only or --holiday, a
+    /// history with at most 2 % of its items done at weekends is forecast on weekdays only.
     #[arg(long)]
     no_weekday_detection: bool,
-    /// Report the model's own percentiles, not ones calibrated on the track record.
+    /// Report the model's own percentiles rather than ones calibrated on the question's track
+    /// record at past origins (the track record is still shown).
     #[arg(long)]
     no_calibration: bool,
-    /// The plain model: every robustness rule, the track record and calibration off.
+    /// The plain model (flowlake before its robustness rules): a fixed window (90 days, or
+    /// --window-days), every day sampled as it is, no track record, no calibration.
     #[arg(long)]
     plain: bool,
     /// Only Monday to Friday are working days (sampled and productive).
@@ -220,7 +233,9 @@ impl BacktestSourceArgs {
 struct BacktestArgs {
     #[command(flatten)]
     source: BacktestSourceArgs,
-    /// Ask "how many items in the next N days?" at each origin (the default, 14).
+    /// Ask only "how many items in the next N days?" at each origin. Without it or --items,
+    /// both questions are backtested: how many items in the next 14 days, and when will the
+    /// next 20 items be done.
     #[arg(
         long,
         value_name = "N",
@@ -228,7 +243,7 @@ struct BacktestArgs {
         allow_negative_numbers = true
     )]
     horizon_days: Option<i64>,
-    /// Ask "when will the next N items be done?" at each origin instead.
+    /// Ask only "when will the next N items be done?" at each origin.
     #[arg(long, value_name = "N", allow_negative_numbers = true)]
     items: Option<i64>,
     /// Days between origins.
@@ -293,9 +308,9 @@ fn at_least_one(flag: &str, value: i64) -> Result<u32> {
 
 /// `--weekdays-only` and `--holiday`, as given.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct CalendarFlags {
-    weekdays_only: bool,
-    holidays: Vec<NaiveDate>,
+pub(super) struct CalendarFlags {
+    pub weekdays_only: bool,
+    pub holidays: Vec<NaiveDate>,
 }
 
 impl ModelArgs {
@@ -377,9 +392,34 @@ enum Ask {
         until: NaiveDate,
     },
     Backtest {
-        kind: BacktestKind,
+        questions: Questions,
         step_days: u32,
     },
+}
+
+/// What a backtest asks at each origin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Questions {
+    /// `--horizon-days` or `--items`: that question alone.
+    One(BacktestKind),
+    /// Neither: "how many in the next 14 days?" and "when will the next 20 items be done?".
+    Both,
+}
+
+impl Questions {
+    fn kinds(self) -> Vec<BacktestKind> {
+        match self {
+            Questions::One(kind) => vec![kind],
+            Questions::Both => vec![
+                BacktestKind::HowMany {
+                    horizon_days: BACKTEST_HORIZON_DAYS,
+                },
+                BacktestKind::When {
+                    items: BACKTEST_ITEMS,
+                },
+            ],
+        }
+    }
 }
 
 /// `--X DATE is before --start DATE` (or the default start) for dates checkable up front.
@@ -448,13 +488,14 @@ impl Question {
                 })
             }
             Question::Backtest(a) => {
-                let kind = match a.items {
-                    Some(items) => BacktestKind::When {
+                let questions = match (a.items, a.horizon_days) {
+                    (Some(items), _) => Questions::One(BacktestKind::When {
                         items: u64::from(at_least_one("--items", items)?),
-                    },
-                    None => BacktestKind::HowMany {
-                        horizon_days: at_least_one("--horizon-days", a.horizon_days.unwrap_or(14))?,
-                    },
+                    }),
+                    (None, Some(days)) => Questions::One(BacktestKind::HowMany {
+                        horizon_days: at_least_one("--horizon-days", days)?,
+                    }),
+                    (None, None) => Questions::Both,
                 };
                 Ok(Plan {
                     source: a.source.plan()?,
@@ -463,7 +504,7 @@ impl Question {
                     format: a.model.format,
                     start: None,
                     ask: Ask::Backtest {
-                        kind,
+                        questions,
                         step_days: at_least_one("--step-days", a.step_days)?,
                     },
                     scope: None,
@@ -485,10 +526,10 @@ pub async fn run(cmd: ForecastCommand, cfg: &Config) -> Result<()> {
         }
     }
     let histories = load(&plan.source, cfg).await?;
-    let report = if let [(history, described)] = histories.as_slice() {
-        forecast(&plan, history, described)?
-    } else {
-        backtest_pooled(&plan, &histories)?
+    let report = match (&plan.ask, histories.as_slice()) {
+        (Ask::Backtest { .. }, _) => backtests(&plan, &histories)?,
+        (_, [(history, described)]) => forecast(&plan, history, described)?,
+        _ => bail!("several histories can only be backtested (forecast backtest)"),
     };
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
@@ -592,72 +633,81 @@ fn forecast(plan: &Plan, history: &History, source: &str) -> Result<Report> {
                 warnings: on_stderr(&f.warnings),
             })
         }
-        Ask::Backtest { kind, step_days } => {
-            let query = BacktestQuery {
-                kind,
-                step_days,
-                first_origin: None,
-                confidence: CONFIDENCE,
-            };
-            let b = flowlake_forecast::backtest(history, &query, &plan.options)
-                .map_err(|e| flag_error(e, false))?;
-            let mut warnings = Vec::new();
-            if let BacktestKind::HowMany { horizon_days } = kind
-                && step_days < horizon_days
-                && plan.format != Format::Json
-            {
-                warnings.push(overlap_warning(step_days, horizon_days));
-            }
-            Ok(Report {
-                stdout: render_backtest(&b, step_days, &meta, plan.format),
-                warnings,
-            })
-        }
+        Ask::Backtest { .. } => backtests(plan, &[(history.clone(), source.to_string())]),
     }
 }
 
-/// Backtests each history with the plan's question and options, then pools them.
-fn backtest_pooled(plan: &Plan, histories: &[(History, String)]) -> Result<Report> {
-    let Ask::Backtest { kind, step_days } = plan.ask else {
-        bail!("several histories can only be backtested (forecast backtest)");
-    };
-    let query = BacktestQuery {
-        kind,
+/// Backtests each history with each of the plan's questions and options; several histories
+/// are pooled per question.
+fn backtests(plan: &Plan, histories: &[(History, String)]) -> Result<Report> {
+    let Ask::Backtest {
+        questions,
         step_days,
-        first_origin: None,
-        confidence: CONFIDENCE,
+    } = plan.ask
+    else {
+        bail!("only `forecast backtest` backtests");
     };
-    let mut parts = Vec::new();
-    for (history, described) in histories {
-        let b = flowlake_forecast::backtest(history, &query, &plan.options)
-            .map_err(|e| flag_error(e, false))
-            .with_context(|| format!("backtesting {described}"))?;
-        parts.push((described.clone(), b));
-    }
-    let all: Vec<Backtest> = parts.iter().map(|(_, b)| b.clone()).collect();
-    let pooled = flowlake_forecast::pool(&all, CONFIDENCE)?;
+    let Some((first, source)) = histories.first() else {
+        bail!("no history to backtest");
+    };
+    let kinds = questions.kinds();
+    let mut sections = Vec::new();
     let mut warnings = Vec::new();
-    if let BacktestKind::HowMany { horizon_days } = kind
-        && step_days < horizon_days
-        && plan.format != Format::Json
-    {
-        warnings.push(overlap_warning(step_days, horizon_days));
+    for &kind in &kinds {
+        let query = BacktestQuery {
+            kind,
+            step_days,
+            first_origin: None,
+            confidence: CONFIDENCE,
+        };
+        let mut parts = Vec::new();
+        for (history, described) in histories {
+            let b = flowlake_forecast::backtest(history, &query, &plan.options)
+                .map_err(|e| flag_error(e, false));
+            let b = if histories.len() > 1 {
+                b.with_context(|| format!("backtesting {described}"))
+            } else {
+                b
+            };
+            let b = if kinds.len() > 1 {
+                b.with_context(|| format!("backtesting \"{}?\"", question_text(kind)))
+            } else {
+                b
+            };
+            parts.push((described.clone(), b?));
+        }
+        let pooled = if parts.len() > 1 {
+            let all: Vec<_> = parts.iter().map(|(_, b)| b.clone()).collect();
+            Some(flowlake_forecast::pool(&all, CONFIDENCE)?)
+        } else {
+            None
+        };
+        if let BacktestKind::HowMany { horizon_days } = kind
+            && step_days < horizon_days
+            && plan.format != Format::Json
+        {
+            warnings.push(overlap_warning(step_days, horizon_days));
+        }
+        sections.push(BacktestSection {
+            kind,
+            parts,
+            pooled,
+        });
     }
-    let (first, _) = &histories[0];
-    let described = format!("{} histories, pooled", histories.len());
+    let pooled = format!("{} histories, pooled", histories.len());
     let meta = Meta {
-        source: &described,
+        source: if histories.len() > 1 { &pooled } else { source },
         history: first,
         options: &plan.options,
         calendar: &plan.calendar,
     };
     Ok(Report {
-        stdout: render_backtest_parts(&pooled, &parts, histories, step_days, &meta, plan.format),
+        stdout: render_backtests(&sections, histories, step_days, &meta, plan.format),
         warnings,
     })
 }
 
-fn overlap_warning(step_days: u32, horizon_days: u32) -> String {
+pub(super) fn overlap_warning(step_days: u32, horizon_days: u32) -> String {
     format!(
         "origins every {step_days} days with a {horizon_days}-day horizon overlap, so outcomes \
          are correlated and the intervals are too narrow; --step-days {horizon_days} gives \
@@ -925,509 +975,11 @@ fn history_sql(project: &str) -> String {
     )
 }
 
-/// Context for rendering: where the history came from and how the forecast ran.
-struct Meta<'a> {
-    source: &'a str,
-    history: &'a History,
-    options: &'a Options,
-    calendar: &'a CalendarFlags,
-}
-
-fn ymd(d: NaiveDate) -> String {
-    d.format("%Y-%m-%d").to_string()
-}
-
-fn method_name(m: Method) -> &'static str {
-    match m {
-        Method::Simulate => "simulate",
-        Method::Exact => "exact",
-    }
-}
-
-fn method_line(method: Method, trials: Option<u32>, seed: u64) -> String {
-    match trials {
-        Some(t) => format!("{}, {t} trials, seed {seed}", method_name(method)),
-        None => method_name(method).to_string(),
-    }
-}
-
-fn warning_json(w: &Warning) -> Value {
-    let mut v = serde_json::to_value(w).unwrap_or(Value::Null);
-    if let Value::Object(m) = &mut v {
-        m.insert("message".into(), Value::String(w.to_string()));
-    }
-    v
-}
-
-fn common_json(meta: &Meta<'_>, method: Method, trials: Option<u32>) -> Map<String, Value> {
-    let mut m = Map::new();
-    m.insert(
-        "method".into(),
-        json!({
-            "name": method_name(method),
-            "trials": trials,
-            "seed": meta.options.seed,
-            "window_days": meta.options.window_days,
-            "weekdays_only": meta.calendar.weekdays_only,
-            "holidays": meta.calendar.holidays.iter().map(|d| ymd(*d)).collect::<Vec<_>>(),
-        }),
-    );
-    m.insert(
-        "history".into(),
-        json!({
-            "source": meta.source,
-            "first_day": ymd(meta.history.first_day()),
-            "last_day": ymd(meta.history.last_day()),
-            "days": meta.history.len(),
-        }),
-    );
-    m
-}
-
-fn sample_line(s: &flowlake_forecast::SampleSummary) -> String {
-    format!(
-        "sampled {} to {}: {} working days, {} with items done, {:.2} items per working day",
-        ymd(s.window_start),
-        ymd(s.window_end),
-        s.working_days,
-        s.non_zero_days,
-        s.mean_per_working_day
-    )
-}
-
-fn render_when(f: &WhenForecast, meta: &Meta<'_>, format: Format) -> String {
-    let mut out = String::new();
-    match format {
-        Format::Table => {
-            let _ = writeln!(
-                out,
-                "When will {} items be done? Start {} ({}).",
-                f.items,
-                ymd(f.start),
-                method_line(f.method, f.trials, meta.options.seed)
-            );
-            let _ = writeln!(out, "History {}; {}.", meta.source, sample_line(&f.sample));
-            let _ = writeln!(out, "{}.", track::window_line(&f.sample));
-            let _ = writeln!(out, "\nchance  done on or before");
-            for (level, day) in &f.percentiles {
-                let _ = writeln!(out, "{:>5}%  {} ({})", level, ymd(*day), day.weekday());
-            }
-            out.push('\n');
-            out.push_str(&track::track_lines(
-                f.track_record.as_ref(),
-                f.calibration.as_ref(),
-                f.uncalibrated.as_ref(),
-            ));
-            if let Some(t) = &f.target {
-                let _ = writeln!(
-                    out,
-                    "\ntarget {}: {:.1}% chance of done on or before",
-                    ymd(t.date),
-                    t.probability * 100.0
-                );
-            }
-        }
-        Format::Csv => {
-            out.push_str("percentile,value\n");
-            for (level, day) in &f.percentiles {
-                let _ = writeln!(out, "{level},{}", ymd(*day));
-            }
-        }
-        Format::Json => {
-            let mut m = common_json(meta, f.method, f.trials);
-            m.insert("question".into(), json!("when"));
-            m.insert("items".into(), json!(f.items));
-            m.insert("start".into(), json!(ymd(f.start)));
-            m.insert(
-                "percentiles".into(),
-                Value::Object(
-                    f.percentiles
-                        .iter()
-                        .map(|(l, d)| (l.to_string(), json!(ymd(*d))))
-                        .collect(),
-                ),
-            );
-            let mut cum = 0.0;
-            let dist: Vec<Value> = f
-                .distribution
-                .iter()
-                .map(|(d, p)| {
-                    cum += p;
-                    json!({"date": ymd(*d), "probability": p, "cumulative": cum})
-                })
-                .collect();
-            m.insert("distribution".into(), Value::Array(dist));
-            m.insert(
-                "target".into(),
-                f.target.as_ref().map_or(
-                    Value::Null,
-                    |t| json!({"date": ymd(t.date), "probability": t.probability}),
-                ),
-            );
-            m.insert("sample".into(), sample_json(&f.sample));
-            m.insert(
-                "warnings".into(),
-                Value::Array(f.warnings.iter().map(warning_json).collect()),
-            );
-            m.extend(track::track_json(
-                f.track_record.as_ref(),
-                f.calibration.as_ref(),
-                f.uncalibrated
-                    .as_ref()
-                    .map(|u| {
-                        u.iter()
-                            .map(|(l, x)| (*l, x.to_string()))
-                            .collect::<BTreeMap<u8, String>>()
-                    })
-                    .as_ref(),
-            ));
-            out = pretty(&Value::Object(m));
-        }
-    }
-    out
-}
-
-fn render_how_many(f: &HowManyForecast, meta: &Meta<'_>, format: Format) -> String {
-    let mut out = String::new();
-    match format {
-        Format::Table => {
-            let _ = writeln!(
-                out,
-                "How many items from {} to {} ({} working days)? ({}).",
-                ymd(f.start),
-                ymd(f.end),
-                f.working_days,
-                method_line(f.method, f.trials, meta.options.seed)
-            );
-            let _ = writeln!(out, "History {}; {}.", meta.source, sample_line(&f.sample));
-            let _ = writeln!(out, "{}.", track::window_line(&f.sample));
-            let _ = writeln!(out, "\nchance  at least");
-            for (level, n) in &f.percentiles {
-                let _ = writeln!(out, "{level:>5}%  {n}");
-            }
-            out.push('\n');
-            out.push_str(&track::track_lines(
-                f.track_record.as_ref(),
-                f.calibration.as_ref(),
-                f.uncalibrated.as_ref(),
-            ));
-        }
-        Format::Csv => {
-            out.push_str("percentile,value\n");
-            for (level, n) in &f.percentiles {
-                let _ = writeln!(out, "{level},{n}");
-            }
-        }
-        Format::Json => {
-            let mut m = common_json(meta, f.method, f.trials);
-            m.insert("question".into(), json!("how_many"));
-            m.insert("start".into(), json!(ymd(f.start)));
-            m.insert("until".into(), json!(ymd(f.end)));
-            m.insert("working_days".into(), json!(f.working_days));
-            m.insert(
-                "percentiles".into(),
-                Value::Object(
-                    f.percentiles
-                        .iter()
-                        .map(|(l, n)| (l.to_string(), json!(n)))
-                        .collect(),
-                ),
-            );
-            let total: f64 = f.distribution.values().sum();
-            let mut below = 0.0;
-            let dist: Vec<Value> = f
-                .distribution
-                .iter()
-                .map(|(n, p)| {
-                    let at_least = total - below;
-                    below += p;
-                    json!({"items": n, "probability": p, "at_least": at_least})
-                })
-                .collect();
-            m.insert("distribution".into(), Value::Array(dist));
-            m.insert("sample".into(), sample_json(&f.sample));
-            m.insert(
-                "warnings".into(),
-                Value::Array(f.warnings.iter().map(warning_json).collect()),
-            );
-            m.extend(track::track_json(
-                f.track_record.as_ref(),
-                f.calibration.as_ref(),
-                f.uncalibrated.as_ref(),
-            ));
-            out = pretty(&Value::Object(m));
-        }
-    }
-    out
-}
-
-fn verdict_name(v: Verdict) -> &'static str {
-    match v {
-        Verdict::Calibrated => "calibrated",
-        Verdict::Overconfident => "overconfident",
-        Verdict::Underconfident => "underconfident",
-    }
-}
-
-fn render_backtest(b: &Backtest, step_days: u32, meta: &Meta<'_>, format: Format) -> String {
-    let mut out = String::new();
-    let question = match b.kind {
-        BacktestKind::HowMany { horizon_days } => {
-            format!("how many items in the next {horizon_days} days")
-        }
-        BacktestKind::When { items } => format!("when will the next {items} items be done"),
-    };
-    match format {
-        Format::Table => {
-            let _ = writeln!(
-                out,
-                "Backtest: \"{question}?\" at {} origins every {step_days} days ({} skipped); {}.",
-                b.observations.len(),
-                b.skipped,
-                method_line(
-                    meta.options.method,
-                    (meta.options.method == Method::Simulate).then_some(meta.options.trials),
-                    meta.options.seed
-                )
-            );
-            let _ = writeln!(
-                out,
-                "History {} ({} to {}).",
-                meta.source,
-                ymd(meta.history.first_day()),
-                ymd(meta.history.last_day())
-            );
-            let _ = writeln!(
-                out,
-                "\nlevel  held/total    rate  {:<19}  verdict",
-                format!("{:.0}% Clopper-Pearson", CONFIDENCE * 100.0)
-            );
-            for l in &b.levels {
-                let _ = writeln!(
-                    out,
-                    "p{:<4}  {:>10}  {:>5.1}%  {:<19}  {}",
-                    l.level,
-                    format!("{}/{}", l.held, l.total),
-                    l.rate * 100.0,
-                    format!("[{:.1}%, {:.1}%]", l.lower * 100.0, l.upper * 100.0),
-                    verdict_name(l.verdict)
-                );
-            }
-        }
-        Format::Csv => {
-            out.push_str("level,held,total,rate,lower,upper,verdict\n");
-            for l in &b.levels {
-                let _ = writeln!(
-                    out,
-                    "{},{},{},{:.4},{:.4},{:.4},{}",
-                    l.level,
-                    l.held,
-                    l.total,
-                    l.rate,
-                    l.lower,
-                    l.upper,
-                    verdict_name(l.verdict)
-                );
-            }
-        }
-        Format::Json => {
-            let method = meta.options.method;
-            let trials = (method == Method::Simulate).then_some(meta.options.trials);
-            let mut m = common_json(meta, method, trials);
-            m.insert("question".into(), json!("backtest"));
-            m.insert(
-                "kind".into(),
-                serde_json::to_value(b.kind).unwrap_or(Value::Null),
-            );
-            m.insert("step_days".into(), json!(step_days));
-            m.insert("confidence".into(), json!(CONFIDENCE));
-            m.insert("origins".into(), json!(b.observations.len()));
-            m.insert("skipped".into(), json!(b.skipped));
-            let levels: Vec<Value> = b
-                .levels
-                .iter()
-                .map(|l| {
-                    json!({
-                        "level": l.level, "held": l.held, "total": l.total, "rate": l.rate,
-                        "lower": l.lower, "upper": l.upper, "verdict": verdict_name(l.verdict),
-                    })
-                })
-                .collect();
-            m.insert("levels".into(), Value::Array(levels));
-            let obs: Vec<Value> = b
-                .observations
-                .iter()
-                .map(|o| {
-                    let held: BTreeMap<String, bool> =
-                        o.held.iter().map(|(l, h)| (l.to_string(), *h)).collect();
-                    json!({"origin": ymd(o.origin), "held": held})
-                })
-                .collect();
-            m.insert("observations".into(), Value::Array(obs));
-            let mut warnings = Vec::new();
-            if let BacktestKind::HowMany { horizon_days } = b.kind
-                && step_days < horizon_days
-            {
-                warnings.push(json!({
-                    "kind": "overlapping_origins",
-                    "message": overlap_warning(step_days, horizon_days),
-                }));
-            }
-            m.insert("warnings".into(), Value::Array(warnings));
-            out = pretty(&Value::Object(m));
-        }
-    }
-    out
-}
-
-/// A pooled backtest: one line per history, then the pooled table (or JSON with `sources`).
-fn render_backtest_parts(
-    pooled: &Backtest,
-    parts: &[(String, Backtest)],
-    histories: &[(History, String)],
-    step_days: u32,
-    meta: &Meta<'_>,
-    format: Format,
-) -> String {
-    let rate = |b: &Backtest, level: u8| {
-        b.levels
-            .iter()
-            .find(|l| l.level == level)
-            .map_or(f64::NAN, |l| l.rate)
-    };
-    match format {
-        Format::Table => {
-            let mut out = String::new();
-            let width = parts.iter().map(|(d, _)| d.len()).max().unwrap_or(6).max(6);
-            let _ = writeln!(
-                out,
-                "{:<width$}  {:>10}  {:>7}  {:>7}  {:>7}  {:>7}",
-                "history", "origins", "p50", "p70", "p85", "p95"
-            );
-            for ((described, b), (h, _)) in parts.iter().zip(histories) {
-                let _ = writeln!(
-                    out,
-                    "{:<width$}  {:>10}  {:>6.1}%  {:>6.1}%  {:>6.1}%  {:>6.1}%   ({} to {})",
-                    described,
-                    b.observations.len(),
-                    rate(b, 50) * 100.0,
-                    rate(b, 70) * 100.0,
-                    rate(b, 85) * 100.0,
-                    rate(b, 95) * 100.0,
-                    ymd(h.first_day()),
-                    ymd(h.last_day()),
-                );
-            }
-            out.push('\n');
-            let table = render_backtest(pooled, step_days, meta, format);
-            // The pooled table's "History …" line describes one history: say what was pooled.
-            for line in table.lines() {
-                if line.starts_with("History ") {
-                    let _ = writeln!(out, "Pooled over {} histories:", parts.len());
-                } else {
-                    out.push_str(line);
-                    out.push('\n');
-                }
-            }
-            out
-        }
-        Format::Csv => {
-            let mut out = String::from("history,level,held,total,rate,lower,upper,verdict\n");
-            let all = parts
-                .iter()
-                .map(|(d, b)| (d.as_str(), b))
-                .chain(std::iter::once(("pooled", pooled)));
-            for (described, b) in all {
-                for l in &b.levels {
-                    let _ = writeln!(
-                        out,
-                        "{},{},{},{},{:.4},{:.4},{:.4},{}",
-                        csv_field(described),
-                        l.level,
-                        l.held,
-                        l.total,
-                        l.rate,
-                        l.lower,
-                        l.upper,
-                        verdict_name(l.verdict)
-                    );
-                }
-            }
-            out
-        }
-        Format::Json => {
-            let mut v: Value =
-                serde_json::from_str(&render_backtest(pooled, step_days, meta, format))
-                    .unwrap_or(Value::Null);
-            let sources: Vec<Value> = parts
-                .iter()
-                .zip(histories)
-                .map(|((described, b), (h, _))| {
-                    let levels: Vec<Value> = b
-                        .levels
-                        .iter()
-                        .map(|l| {
-                            json!({
-                                "level": l.level, "held": l.held, "total": l.total,
-                                "rate": l.rate, "lower": l.lower, "upper": l.upper,
-                                "verdict": verdict_name(l.verdict),
-                            })
-                        })
-                        .collect();
-                    json!({
-                        "source": described,
-                        "first_day": ymd(h.first_day()),
-                        "last_day": ymd(h.last_day()),
-                        "origins": b.observations.len(),
-                        "skipped": b.skipped,
-                        "levels": levels,
-                    })
-                })
-                .collect();
-            if let Value::Object(m) = &mut v {
-                m.insert("source".into(), json!("pooled"));
-                m.remove("history");
-                m.insert("sources".into(), Value::Array(sources));
-            }
-            pretty(&v)
-        }
-    }
-}
-
-/// Quote a CSV field when it holds a comma or a quote.
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
-}
-
-fn sample_json(s: &flowlake_forecast::SampleSummary) -> Value {
-    let mut v = json!({
-        "window_start": ymd(s.window_start),
-        "window_end": ymd(s.window_end),
-        "calendar_days": s.calendar_days,
-        "working_days": s.working_days,
-        "non_zero_days": s.non_zero_days,
-        "mean_per_working_day": s.mean_per_working_day,
-    });
-    if let Value::Object(m) = &mut v {
-        m.extend(track::sample_extra(s));
-    }
-    v
-}
-
-fn pretty(v: &Value) -> String {
-    let mut s = serde_json::to_string_pretty(v).unwrap_or_default();
-    s.push('\n');
-    s
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use clap::Parser;
+    use serde_json::{Value, json};
 
     #[derive(Debug, Parser)]
     struct Cli {
@@ -1465,6 +1017,62 @@ mod tests {
         let mut a = args.to_vec();
         a.extend(["--format", "json"]);
         serde_json::from_str(&run_plan(&a).unwrap().stdout).unwrap()
+    }
+
+    #[test]
+    fn robust_forecasts_state_their_window_track_record_and_calibration() {
+        let long = History::new(
+            flowlake_sim::throughput::scenario_history(flowlake_sim::throughput::Scenario::Mix, 2)
+                .into_iter()
+                .map(|(day, n)| (day, i64::from(n))),
+        )
+        .unwrap();
+        let args = ["when", "--history", "mix.csv", "--items", "40", "--exact"];
+        let table = forecast(&plan(&args).unwrap(), &long, "mix.csv").unwrap();
+        assert!(
+            table.stdout.contains("window: chosen automatically: "),
+            "{}",
+            table.stdout
+        );
+        assert!(
+            table.stdout.contains("track record: p85 held"),
+            "{}",
+            table.stdout
+        );
+        let mut json_args = args.to_vec();
+        json_args.extend(["--format", "json"]);
+        let json: Value = serde_json::from_str(
+            &forecast(&plan(&json_args).unwrap(), &long, "mix.csv")
+                .unwrap()
+                .stdout,
+        )
+        .unwrap();
+        assert_eq!(json["track_record"]["origins"], json!(52));
+        assert!(json["calibration"]["levels"]["85"].is_number());
+        assert_eq!(json["sample"]["window_choice"]["choice"], json!("auto"));
+        // --plain: the old model, no record; --window-days: a fixed window.
+        json_args.push("--plain");
+        let plain: Value = serde_json::from_str(
+            &forecast(&plan(&json_args).unwrap(), &long, "mix.csv")
+                .unwrap()
+                .stdout,
+        )
+        .unwrap();
+        assert!(plain["track_record"].is_null());
+        assert_eq!(plain["sample"]["window_choice"]["choice"], json!("fixed"));
+        let fixed = plan(&[
+            "how-many",
+            "--history",
+            "x.csv",
+            "--until",
+            "2027-01-01",
+            "--window-days",
+            "30",
+        ])
+        .unwrap();
+        assert_eq!(fixed.options.window_days, 30);
+        assert!(fixed.options.auto_window.is_none());
+        assert!(fixed.options.calibrate);
     }
 
     #[test]
@@ -1506,6 +1114,14 @@ mod tests {
         assert_eq!(p.options.seed, 7);
         assert_eq!(p.options.method, Method::Exact);
         assert_eq!(p.options.window_days, 30);
+        assert_eq!(
+            p.options.auto_window, None,
+            "--window-days fixes the window"
+        );
+        assert!(
+            p.options.bulk.is_some() && p.options.calibrate,
+            "the other rules stay on"
+        );
         let cal = &p.options.calendar;
         assert!(!cal.is_working(d("2026-03-07")), "Saturday");
         assert!(!cal.is_working(d("2026-03-09")) && !cal.is_working(d("2026-03-10")));
@@ -1528,11 +1144,27 @@ mod tests {
         assert!(p.options.calendar.is_every_day());
         assert_eq!(p.format, Format::Table);
         assert_eq!(p.start, None);
+        // Every robustness rule on, the window chosen per history.
+        assert_eq!(
+            p.options,
+            Options {
+                calendar: p.options.calendar.clone(),
+                ..o
+            }
+        );
         let p = plan(&["backtest", "--history", "h.csv"]).unwrap();
         assert_eq!(
             p.ask,
             Ask::Backtest {
-                kind: BacktestKind::HowMany { horizon_days: 14 },
+                questions: Questions::Both,
+                step_days: 7
+            }
+        );
+        let p = plan(&["backtest", "--history", "h.csv", "--horizon-days", "14"]).unwrap();
+        assert_eq!(
+            p.ask,
+            Ask::Backtest {
+                questions: Questions::One(BacktestKind::HowMany { horizon_days: 14 }),
                 step_days: 7
             }
         );
@@ -1549,7 +1181,7 @@ mod tests {
         assert_eq!(
             p.ask,
             Ask::Backtest {
-                kind: BacktestKind::When { items: 20 },
+                questions: Questions::One(BacktestKind::When { items: 20 }),
                 step_days: 30
             }
         );
@@ -1710,6 +1342,8 @@ mod tests {
             "backtest",
             "--history",
             "h",
+            "--horizon-days",
+            "14",
             "--window-days",
             "20",
             "--trials",
@@ -1735,6 +1369,295 @@ mod tests {
         assert_eq!(v["kind"]["how_many"]["horizon_days"], 14);
     }
 
+    /// 400 days from 2025-01-01 (0..=4 items a day, repeating every 5 days) as a CSV file:
+    /// long enough for the automatic window and a full track record (52 past origins). So
+    /// regular a history makes the model's p85 hold every time, so calibration narrows it.
+    fn long_history(dir: &tempfile::TempDir) -> (History, String) {
+        let mut text = String::from("day,items_done\n");
+        for i in 0..400 {
+            let day = d("2025-01-01") + Duration::days(i);
+            text.push_str(&format!("{day},{}\n", i * 7 % 5));
+        }
+        let path = dir.path().join("long.csv");
+        std::fs::write(&path, text).unwrap();
+        (read_csv(&path).unwrap(), path.display().to_string())
+    }
+
+    fn run_long(args: &[&str]) -> Report {
+        let dir = tempfile::tempdir().unwrap();
+        let (history, source) = long_history(&dir);
+        let mut argv = args.to_vec();
+        argv.extend(["--history", &source, "--exact"]);
+        forecast(&plan(&argv).unwrap(), &history, &source).unwrap()
+    }
+
+    fn run_long_json(args: &[&str]) -> Value {
+        let mut argv = args.to_vec();
+        argv.extend(["--format", "json"]);
+        serde_json::from_str(&run_long(&argv).stdout).unwrap()
+    }
+
+    #[test]
+    fn track_record_and_calibration_are_stated() {
+        let when = ["when", "--items", "30"];
+        let table = run_long(&when).stdout;
+        let line = |prefix: &str| {
+            table
+                .lines()
+                .find(|l| l.starts_with(prefix))
+                .unwrap_or_else(|| panic!("no {prefix:?} line in\n{table}"))
+                .to_string()
+        };
+        assert_eq!(
+            line("track record:"),
+            "track record: p85 held 52 of 52 times (100 %, 95 % CI 93–100 %) over past \
+             origins 2025-01-16..2026-01-08"
+        );
+        let calibrated = line("calibrated:");
+        assert!(
+            calibrated.starts_with("calibrated: p85 reported at the model's p")
+                && calibrated.ends_with("(uncalibrated p85: 2026-02-22)"),
+            "{calibrated}"
+        );
+        assert!(
+            line("window: ").starts_with("window: chosen automatically: "),
+            "{table}"
+        );
+        let v = run_long_json(&when);
+        let record = &v["track_record"];
+        assert_eq!(record["origins"], 52, "{record}");
+        assert_eq!(record["kind"]["when"]["items"], 30);
+        assert_eq!(record["first_origin"], "2025-01-16");
+        let p85 = &record["levels"][2];
+        assert_eq!(
+            (&p85["level"], &p85["held"], &p85["total"]),
+            (&json!(85), &json!(52), &json!(52))
+        );
+        assert_eq!(v["calibration"]["changed"], true);
+        assert_eq!(v["calibration"]["origins"], 52);
+        assert!(v["calibration"]["levels"]["85"].as_f64().unwrap() < 0.85);
+        assert_eq!(v["uncalibrated_percentiles"]["85"], "2026-02-22");
+        assert!(v["percentiles"]["85"].as_str() < v["uncalibrated_percentiles"]["85"].as_str());
+        assert_eq!(v["sample"]["window_choice"]["choice"], "auto");
+        let scores = v["sample"]["window_choice"]["scores"].as_array().unwrap();
+        assert!(!scores.is_empty(), "{scores:?}");
+        assert!(scores.iter().any(|s| s[0] == v["sample"]["window_days"]));
+        assert_eq!(v["method"]["rules"]["calibration"], true);
+        // The same for "how many", whose uncalibrated answer is a count.
+        let how_many = ["how-many", "--until", "2026-03-01"];
+        let table = run_long(&how_many).stdout;
+        assert!(table.contains("\ntrack record: p85 held "), "{table}");
+        assert!(table.contains("items)\n"), "{table}");
+        let v = run_long_json(&how_many);
+        assert_eq!(v["track_record"]["kind"]["how_many"]["horizon_days"], 25);
+        assert!(v["uncalibrated_percentiles"]["85"].is_u64(), "{v}");
+        // CSV stays `percentile,value`: the track record is not a percentile.
+        let mut csv = when.to_vec();
+        csv.extend(["--format", "csv"]);
+        let out = run_long(&csv).stdout;
+        assert_eq!(out.lines().count(), 5, "{out}");
+    }
+
+    #[test]
+    fn no_calibration_keeps_the_track_record() {
+        let args = ["when", "--items", "30", "--no-calibration"];
+        let table = run_long(&args).stdout;
+        assert!(table.contains("track record: p85 held 52 of 52"), "{table}");
+        assert!(!table.contains("calibrated:"), "{table}");
+        let v = run_long_json(&args);
+        assert_eq!(v["track_record"]["origins"], 52);
+        assert_eq!(v["calibration"], Value::Null);
+        assert_eq!(v["uncalibrated_percentiles"], Value::Null);
+        assert_eq!(v["method"]["rules"]["calibration"], false);
+        assert_eq!(v["method"]["rules"]["track_record"], true);
+    }
+
+    #[test]
+    fn plain_is_the_old_model() {
+        let args = ["when", "--items", "30", "--plain"];
+        let table = run_long(&args).stdout;
+        assert!(!table.contains("track record"), "{table}");
+        assert!(!table.contains("calibrated"), "{table}");
+        assert!(table.contains("\nwindow: fixed, 90 days.\n"), "{table}");
+        let v = run_long_json(&args);
+        for key in ["track_record", "calibration", "uncalibrated_percentiles"] {
+            assert_eq!(v[key], Value::Null, "{key}");
+        }
+        assert_eq!(v["sample"]["window_choice"], json!({"choice": "fixed"}));
+        assert_eq!(v["sample"]["window_days"], 90);
+        assert!(
+            v["method"]["rules"]
+                .as_object()
+                .unwrap()
+                .values()
+                .all(|on| on == false),
+            "{}",
+            v["method"]
+        );
+        // The last 90 days sampled as they are (18 cycles of 0, 2, 4, 1 and 3 items), as
+        // before the rules existed.
+        let p = plan(&["when", "--history", "h", "--items", "30", "--plain"]).unwrap();
+        assert_eq!(p.options, Options::plain());
+        assert_eq!(v["sample"]["window_start"], "2025-11-07");
+        assert_eq!(v["sample"]["mean_per_working_day"], 2.0);
+    }
+
+    #[test]
+    fn window_days_fixes_the_window() {
+        let args = ["how-many", "--until", "2026-03-01", "--window-days", "30"];
+        let table = run_long(&args).stdout;
+        assert!(table.contains("\nwindow: fixed, 30 days.\n"), "{table}");
+        assert!(table.contains("track record: p85 held"), "{table}");
+        let v = run_long_json(&args);
+        assert_eq!(v["sample"]["window_days"], 30);
+        assert_eq!(v["sample"]["calendar_days"], 30);
+        assert_eq!(v["sample"]["window_choice"], json!({"choice": "fixed"}));
+        assert_eq!(v["method"]["window_days"], 30);
+        assert_eq!(v["method"]["rules"]["auto_window"], false);
+        // Too short a history to choose: the default window, and the output says why; three
+        // weeks before the start leave too few past origins for a track record.
+        let r = run_plan(&[
+            "how-many",
+            "--history",
+            "h",
+            "--start",
+            "2026-01-22",
+            "--until",
+            "2026-01-28",
+        ])
+        .unwrap();
+        assert!(
+            r.stdout
+                .contains("window: 90 days (too little history to choose one automatically)"),
+            "{}",
+            r.stdout
+        );
+        assert!(
+            r.stdout.contains("track record: too few past origins"),
+            "{}",
+            r.stdout
+        );
+    }
+
+    #[test]
+    fn backtest_asks_both_questions_by_default() {
+        let args = [
+            "backtest",
+            "--history",
+            "h",
+            "--window-days",
+            "20",
+            "--trials",
+            "200",
+        ];
+        let v = run_json(&args);
+        let questions = v["questions"].as_array().unwrap();
+        assert_eq!(questions.len(), 2, "{v}");
+        assert_eq!(questions[0]["kind"]["how_many"]["horizon_days"], 14);
+        assert_eq!(questions[1]["kind"]["when"]["items"], 20);
+        for q in questions {
+            // Each is the single-question object, as `--horizon-days` / `--items` print it.
+            assert_eq!(q["question"], "backtest");
+            assert_eq!(q["levels"].as_array().unwrap().len(), 4);
+            assert!(q["origins"].as_u64().unwrap() > 0, "{q}");
+            assert_eq!(q["history"]["source"], "test.csv");
+        }
+        let mut alone = args.to_vec();
+        alone.extend(["--items", "20"]);
+        let mut when = run_json(&alone);
+        when["method"] = questions[1]["method"].clone();
+        assert_eq!(when, questions[1], "the same object as --items 20 alone");
+        let r = run_plan(&args).unwrap();
+        assert!(
+            r.stdout
+                .contains("Question 1 of 2: how many items in the next 14 days?"),
+            "{}",
+            r.stdout
+        );
+        assert!(
+            r.stdout
+                .contains("Question 2 of 2: when will the next 20 items be done?"),
+            "{}",
+            r.stdout
+        );
+        assert_eq!(
+            r.stdout.matches("Clopper-Pearson").count(),
+            2,
+            "{}",
+            r.stdout
+        );
+        assert!(r.warnings[0].contains("overlap"), "{:?}", r.warnings);
+        let mut csv = args.to_vec();
+        csv.extend(["--format", "csv"]);
+        let out = run_plan(&csv).unwrap().stdout;
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(
+            lines[0],
+            "question,horizon_days,items,level,held,total,rate,lower,upper,verdict"
+        );
+        assert_eq!(lines.len(), 1 + 2 * 4, "{out}");
+        assert!(lines[3].starts_with("how_many,14,,85,"), "{out}");
+        assert!(lines[7].starts_with("when,,20,85,"), "{out}");
+    }
+
+    #[test]
+    fn both_questions_are_pooled_over_histories() {
+        let busy = History::from_counts(
+            d("2026-01-01"),
+            (0..80).map(|i| (i * 3 % 7) as u64).collect(),
+        )
+        .unwrap();
+        let hs = vec![
+            (history(), "a.csv".to_string()),
+            (busy, "b.csv".to_string()),
+        ];
+        let mut p = plan(&[
+            "backtest",
+            "--history",
+            "a.csv",
+            "--history",
+            "b.csv",
+            "--exact",
+            "--window-days",
+            "20",
+            "--format",
+            "json",
+        ])
+        .unwrap();
+        let v: Value = serde_json::from_str(&backtests(&p, &hs).unwrap().stdout).unwrap();
+        let questions = v["questions"].as_array().unwrap();
+        assert_eq!(questions.len(), 2);
+        for q in questions {
+            assert_eq!(q["source"], "pooled");
+            let sources = q["sources"].as_array().unwrap();
+            assert_eq!(sources.len(), 2);
+            let held = |s: &Value| s["levels"][2]["held"].as_u64().unwrap();
+            assert_eq!(held(q), sources.iter().map(held).sum::<u64>(), "{q}");
+            assert!(sources[0]["levels"][2]["lower"].is_f64());
+        }
+        p.format = Format::Table;
+        let table = backtests(&p, &hs).unwrap().stdout;
+        assert_eq!(
+            table.matches("Pooled over 2 histories:").count(),
+            2,
+            "{table}"
+        );
+        // Per history, each level's rate with its interval.
+        let b = table.lines().find(|l| l.starts_with("b.csv")).unwrap();
+        assert_eq!(b.matches("%]").count(), 4, "{table}");
+        p.format = Format::Csv;
+        let csv = backtests(&p, &hs).unwrap().stdout;
+        assert!(
+            csv.starts_with("question,horizon_days,items,history,level,held,"),
+            "{csv}"
+        );
+        assert_eq!(csv.lines().count(), 1 + 2 * 3 * 4, "{csv}");
+        assert!(
+            csv.lines().any(|l| l.starts_with("when,,20,pooled,85,")),
+            "{csv}"
+        );
+    }
+
     #[test]
     fn epic_and_fix_version_read_their_count_from_the_lake() {
         let p = plan(&["when", "--project", "PAY", "--epic", "PAY-7"]).unwrap();
@@ -1757,6 +1680,8 @@ mod tests {
             "a.csv",
             "--history",
             "b.csv",
+            "--horizon-days",
+            "14",
             "--exact",
             "--window-days",
             "20",
@@ -1794,6 +1719,8 @@ mod tests {
             "a.csv",
             "--history",
             "b.csv",
+            "--horizon-days",
+            "14",
             "--exact",
             "--window-days",
             "20",
@@ -1801,8 +1728,7 @@ mod tests {
             "json",
         ])
         .unwrap();
-        let v: Value =
-            serde_json::from_str(&backtest_pooled(&json_plan, &hs).unwrap().stdout).unwrap();
+        let v: Value = serde_json::from_str(&backtests(&json_plan, &hs).unwrap().stdout).unwrap();
         let sources = v["sources"].as_array().unwrap();
         assert_eq!(sources.len(), 2);
         assert_eq!(sources[1]["source"], "b.csv");
@@ -1824,11 +1750,11 @@ mod tests {
                 .sum::<u64>()
         );
         json_plan.format = Format::Table;
-        let table = backtest_pooled(&json_plan, &hs).unwrap().stdout;
+        let table = backtests(&json_plan, &hs).unwrap().stdout;
         assert!(table.contains("Pooled over 2 histories"), "{table}");
         assert!(table.lines().any(|l| l.starts_with("b.csv")), "{table}");
         json_plan.format = Format::Csv;
-        let csv = backtest_pooled(&json_plan, &hs).unwrap().stdout;
+        let csv = backtests(&json_plan, &hs).unwrap().stdout;
         assert_eq!(csv.lines().count(), 1 + 3 * 4, "{csv}");
         assert!(csv.lines().any(|l| l.starts_with("pooled,85,")), "{csv}");
     }

@@ -4,7 +4,7 @@ pub mod bench;
 pub mod build;
 pub mod demo;
 pub mod forecast;
-mod forecast_track;
+mod forecast_render;
 pub mod ingest;
 pub mod people;
 pub mod run;

@@ -4,6 +4,7 @@
 
 use anyhow::{Context, Result};
 use clap::Subcommand;
+use clap::builder::TypedValueParser as _;
 use flowlake_sim::throughput::{Scenario, scenario_history};
 use flowlake_sim::{Org, Scale, SimConfig};
 
@@ -35,14 +36,28 @@ pub struct ThroughputArgs {
     /// Print the org's project keys, one per line, instead.
     #[arg(long, conflicts_with = "project")]
     pub list_projects: bool,
-    /// Print a two-year history with a real-world pathology instead of a project's: steady,
-    /// bulk, step-down, step-up, drift, sparse, weekdays, holidays or mix (see
-    /// docs/forecasting.md).
-    #[arg(long, value_name = "NAME", conflicts_with_all = ["project", "list_projects"])]
+    /// Print a two-year history with a real-world pathology (bulk clean-ups, a step change,
+    /// weekday-only work, …) instead of a project's; --seed varies it. See
+    /// docs/forecasting.md for what each does.
+    #[arg(
+        long,
+        value_name = "NAME",
+        value_parser = scenario_parser(),
+        conflicts_with_all = ["project", "list_projects", "scale"]
+    )]
     pub scenario: Option<Scenario>,
     /// Print the scenario names, one per line, instead.
     #[arg(long, conflicts_with_all = ["project", "list_projects", "scenario"])]
     pub list_scenarios: bool,
+}
+
+/// The scenario names as clap's possible values: `--help` lists them, and a typo gets
+/// "invalid value 'stepdown' … [possible values: …]" with a suggestion.
+fn scenario_parser() -> impl clap::builder::TypedValueParser<Value = Scenario> {
+    clap::builder::PossibleValuesParser::new(Scenario::ALL.map(Scenario::name)).map(|name| {
+        name.parse::<Scenario>()
+            .expect("a possible value is a scenario")
+    })
 }
 
 impl ThroughputArgs {
@@ -165,6 +180,50 @@ mod tests {
         }
     }
 
+    #[derive(Debug, clap::Parser)]
+    struct Cli {
+        #[command(subcommand)]
+        sim: SimCommand,
+    }
+
+    fn parse(args: &[&str]) -> Result<ThroughputArgs, clap::Error> {
+        use clap::Parser;
+        let argv = ["sim", "throughput"]
+            .into_iter()
+            .chain(args.iter().copied());
+        match Cli::try_parse_from(argv)?.sim {
+            SimCommand::Throughput(a) => Ok(a),
+            SimCommand::Serve(_) => unreachable!("parsed `throughput`"),
+        }
+    }
+
+    #[test]
+    fn scenario_flags_parse_and_name_the_choices() {
+        let a = parse(&["--scenario", "step-down", "--seed", "3"]).unwrap();
+        assert_eq!((a.scenario, a.seed), (Some(Scenario::StepDown), 3));
+        let e = parse(&["--scenario", "stepdown"]).unwrap_err().to_string();
+        assert!(e.contains("invalid value 'stepdown'"), "{e}");
+        assert!(
+            e.contains("possible values") && e.contains("step-down"),
+            "{e}"
+        );
+        for conflict in [
+            &["--scenario", "bulk", "--project", "PAY"][..],
+            &["--scenario", "bulk", "--list-projects"],
+            &["--scenario", "bulk", "--scale", "medium"],
+            &["--list-scenarios", "--project", "PAY"],
+        ] {
+            let e = parse(conflict).unwrap_err();
+            assert_eq!(
+                e.kind(),
+                clap::error::ErrorKind::ArgumentConflict,
+                "{conflict:?}"
+            );
+        }
+        assert!(parse(&[]).is_err(), "a project, a scenario or a list");
+        assert!(parse(&["--list-scenarios"]).unwrap().list_scenarios);
+    }
+
     #[test]
     fn scenarios_are_forecast_histories() {
         let names = ThroughputArgs {
@@ -174,12 +233,7 @@ mod tests {
         .render()
         .unwrap();
         assert_eq!(names.lines().count(), Scenario::ALL.len());
-        let csv = ThroughputArgs {
-            scenario: Some("bulk".parse().unwrap()),
-            ..args(None, false)
-        }
-        .render()
-        .unwrap();
+        let csv = parse(&["--scenario", "bulk"]).unwrap().render().unwrap();
         let h = flowlake_forecast::History::from_csv_str(&csv).unwrap();
         assert_eq!(h.len(), 730);
         assert!(h.counts().iter().any(|&n| n >= 80), "a clean-up day");

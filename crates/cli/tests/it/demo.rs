@@ -88,13 +88,19 @@ fn demo_builds_marts_and_sql_answers() {
         "json",
     ]));
     let bt: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert!(
-        bt["sources"].as_array().unwrap().len() >= 2,
-        "every project, pooled"
-    );
-    let p85 = &bt["levels"][2];
-    assert_eq!(p85["level"], 85);
-    assert!(p85["total"].as_u64().unwrap() > 50, "{p85}");
+    // Both questions by default: how many in the next 14 days, when will 20 items be done.
+    let questions = bt["questions"].as_array().unwrap();
+    assert_eq!(questions.len(), 2, "{bt}");
+    assert_eq!(questions[1]["kind"]["when"]["items"], 20);
+    for q in questions {
+        assert!(
+            q["sources"].as_array().unwrap().len() >= 2,
+            "every project, pooled"
+        );
+        let p85 = &q["levels"][2];
+        assert_eq!(p85["level"], 85);
+        assert!(p85["total"].as_u64().unwrap() > 50, "{p85}");
+    }
 
     let out = run_ok(flowlake().args([
         "sql",
