@@ -178,11 +178,11 @@ pub struct JiraSection {
     /// The site, e.g. `https://acme.atlassian.net`.
     pub base_url: String,
     /// `cloud` (REST v3) or `data_center` (REST v2).
-    #[serde(default = "default_flavor")]
-    pub flavor: String,
+    #[serde(default)]
+    pub flavor: JiraFlavor,
     /// `api_token` (Cloud: email + token), `pat` (Data Center bearer token) or `oauth`
     /// (an OAuth 2.0 access token). Default: `api_token` on Cloud, `pat` on Data Center.
-    pub auth: Option<String>,
+    pub auth: Option<JiraAuthKind>,
     /// The account e-mail for `api_token`.
     pub email: Option<String>,
     /// The environment variable holding the token (default `JIRA_API_TOKEN` for
@@ -221,8 +221,116 @@ pub struct JiraSection {
     pub sprint_field: Option<String>,
 }
 
-fn default_flavor() -> String {
-    "cloud".into()
+/// `[jira] flavor`: which REST API the site speaks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum JiraFlavor {
+    /// Jira Cloud, REST v3 with token paging.
+    #[default]
+    Cloud,
+    /// Jira Data Center or Server, REST v2 with offset paging.
+    DataCenter,
+}
+
+impl TryFrom<String> for JiraFlavor {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        match s.trim() {
+            "cloud" => Ok(Self::Cloud),
+            "data_center" | "datacenter" | "server" => Ok(Self::DataCenter),
+            other => Err(format!("jira.flavor `{other}`: write cloud or data_center")),
+        }
+    }
+}
+
+impl From<JiraFlavor> for String {
+    fn from(f: JiraFlavor) -> String {
+        match f {
+            JiraFlavor::Cloud => "cloud",
+            JiraFlavor::DataCenter => "data_center",
+        }
+        .into()
+    }
+}
+
+/// `[jira] auth`: how requests authenticate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum JiraAuthKind {
+    /// Cloud: the account's e-mail and an API token (Basic).
+    ApiToken,
+    /// Data Center: a personal access token (Bearer).
+    Pat,
+    /// An OAuth 2.0 access token (Bearer).
+    Oauth,
+}
+
+impl JiraAuthKind {
+    /// The name written in `flowlake.toml`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::ApiToken => "api_token",
+            Self::Pat => "pat",
+            Self::Oauth => "oauth",
+        }
+    }
+}
+
+impl TryFrom<String> for JiraAuthKind {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        match s.trim() {
+            "api_token" => Ok(Self::ApiToken),
+            "pat" => Ok(Self::Pat),
+            "oauth" => Ok(Self::Oauth),
+            other => Err(format!("jira.auth `{other}`: write api_token, pat or oauth")),
+        }
+    }
+}
+
+impl From<JiraAuthKind> for String {
+    fn from(a: JiraAuthKind) -> String {
+        a.name().into()
+    }
+}
+
+/// `[marts] dora_bands_version`: which DORA report's band thresholds `mart_dora` uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum DoraBands {
+    /// The 2021 State of DevOps report.
+    V2021,
+    /// The 2023 Accelerate State of DevOps report (the default).
+    V2023,
+}
+
+impl DoraBands {
+    /// The version as the marts read it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::V2021 => "2021",
+            Self::V2023 => "2023",
+        }
+    }
+}
+
+impl TryFrom<String> for DoraBands {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        match s.trim() {
+            "2021" => Ok(Self::V2021),
+            "2023" => Ok(Self::V2023),
+            other => Err(format!(
+                "marts.dora_bands_version must be \"2023\" or \"2021\", got \"{other}\""
+            )),
+        }
+    }
+}
+
+impl From<DoraBands> for String {
+    fn from(d: DoraBands) -> String {
+        d.as_str().into()
+    }
 }
 fn default_incident_type() -> String {
     "Incident".into()
@@ -270,7 +378,7 @@ pub struct MartsSection {
     /// Incident → deployment attribution window, hours.
     pub incident_window_h: f64,
     /// DORA band thresholds: "2023" or "2021".
-    pub dora_bands_version: String,
+    pub dora_bands_version: DoraBands,
     /// Stale threshold percentile.
     pub stale_percentile: f64,
     /// DataFusion target partitions (0 = cores).
@@ -278,16 +386,20 @@ pub struct MartsSection {
 }
 
 impl Default for MartsSection {
+    /// The marts crate's defaults, written once there; only `target_partitions` differs
+    /// (0 = one per core, resolved when the plan is made).
     fn default() -> Self {
+        let m = flowlake_marts::MartsConfig::default();
         MartsSection {
-            production_env_regex: "^(prod|production)$".into(),
-            deploy_workflow_regex: "(?i)deploy".into(),
-            releases_are_deploys: false,
-            hotfix_regex: "(?i)(hotfix|revert)".into(),
-            incident_label: "incident".into(),
-            incident_window_h: 72.0,
-            dora_bands_version: "2023".into(),
-            stale_percentile: 0.85,
+            production_env_regex: m.production_env_regex,
+            deploy_workflow_regex: m.deploy_workflow_regex,
+            releases_are_deploys: m.releases_are_deploys,
+            hotfix_regex: m.hotfix_regex,
+            incident_label: m.incident_label,
+            incident_window_h: m.incident_window_h,
+            dora_bands_version: DoraBands::try_from(m.dora_bands_version)
+                .unwrap_or(DoraBands::V2023),
+            stale_percentile: m.stale_percentile,
             target_partitions: 0,
         }
     }
@@ -377,12 +489,6 @@ impl Config {
                 path.display()
             );
         }
-        if m.dora_bands_version != "2023" && m.dora_bands_version != "2021" {
-            bail!(
-                "config file {}: marts.dora_bands_version must be \"2023\" or \"2021\"",
-                path.display()
-            );
-        }
         if let Some(g) = &self.github {
             if let Some(s) = &g.since {
                 chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| {
@@ -418,6 +524,30 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn enumerated_settings_are_types_with_errors_naming_the_key() {
+        let jira = |extra: &str| {
+            toml::from_str::<Config>(&format!(
+                "[jira]\nbase_url = \"https://x.atlassian.net\"\n{extra}"
+            ))
+        };
+        let j = jira("flavor = \"server\"\nauth = \"pat\"\n").unwrap().jira.unwrap();
+        assert_eq!((j.flavor, j.auth), (JiraFlavor::DataCenter, Some(JiraAuthKind::Pat)));
+        assert_eq!(jira("").unwrap().jira.unwrap().flavor, JiraFlavor::Cloud);
+        let e = jira("flavor = \"onprem\"\n").unwrap_err().to_string();
+        assert!(e.contains("jira.flavor `onprem`: write cloud or data_center"), "{e}");
+        let e = jira("auth = \"basic\"\n").unwrap_err().to_string();
+        assert!(e.contains("write api_token, pat or oauth"), "{e}");
+        let m: Config = toml::from_str("[marts]\ndora_bands_version = \"2021\"\n").unwrap();
+        assert_eq!(m.marts.dora_bands_version, DoraBands::V2021);
+        // Defaults are the marts crate's, written once.
+        let d = MartsSection::default();
+        let marts = flowlake_marts::MartsConfig::default();
+        assert_eq!(d.dora_bands_version.as_str(), marts.dora_bands_version);
+        assert_eq!(d.incident_window_h, marts.incident_window_h);
+        assert_eq!(d.hotfix_regex, marts.hotfix_regex);
+    }
 
     #[test]
     fn example_config_parses() {

@@ -6,7 +6,7 @@ use flowlake_github::{Auth, GithubConfig, Secret};
 use flowlake_lake::{Lake, LakeOptions};
 use flowlake_marts::MartsConfig;
 
-use crate::config::Config;
+use crate::config::{Config, JiraAuthKind, JiraFlavor};
 
 /// The lake to use: `--lake`, else `FLOWLAKE_LAKE`, else `[lake] url`, else `./lake`.
 pub fn lake(flag: Option<&str>, cfg: &Config) -> Result<Lake> {
@@ -58,7 +58,7 @@ pub fn marts(cfg: &Config) -> MartsConfig {
         hotfix_regex: m.hotfix_regex.clone(),
         incident_label: m.incident_label.clone(),
         incident_window_h: m.incident_window_h,
-        dora_bands_version: m.dora_bands_version.clone(),
+        dora_bands_version: m.dora_bands_version.as_str().into(),
         stale_percentile: m.stale_percentile,
         teams,
         identity_aliases: cfg.identity_aliases.clone(),
@@ -221,17 +221,16 @@ pub fn jira(flags: &JiraFlags, cfg: &Config) -> Result<flowlake_jira::JiraConfig
         );
     };
     let base_url = flags.base_url.clone().unwrap_or_else(|| s.base_url.clone());
-    let flavor = match s.flavor.as_str() {
-        "cloud" => Flavor::Cloud,
-        "data_center" | "datacenter" | "server" => Flavor::DataCenter,
-        other => bail!("[jira] flavor `{other}`: write cloud or data_center"),
+    let flavor = match s.flavor {
+        JiraFlavor::Cloud => Flavor::Cloud,
+        JiraFlavor::DataCenter => Flavor::DataCenter,
     };
-    let kind = s.auth.clone().unwrap_or_else(|| match flavor {
-        Flavor::Cloud => "api_token".into(),
-        Flavor::DataCenter => "pat".into(),
+    let kind = s.auth.unwrap_or(match flavor {
+        Flavor::Cloud => JiraAuthKind::ApiToken,
+        Flavor::DataCenter => JiraAuthKind::Pat,
     });
     let token_env = s.token_env.clone().unwrap_or_else(|| {
-        if kind == "api_token" {
+        if kind == JiraAuthKind::ApiToken {
             "JIRA_API_TOKEN".into()
         } else {
             "JIRA_TOKEN".into()
@@ -240,12 +239,13 @@ pub fn jira(flags: &JiraFlags, cfg: &Config) -> Result<flowlake_jira::JiraConfig
     let token = std::env::var(&token_env).unwrap_or_default();
     if token.trim().is_empty() {
         bail!(
-            "no Jira token: export {token_env} ([jira] auth = {kind}; [jira] token_env names another variable)"
+            "no Jira token: export {token_env} ([jira] auth = {}; [jira] token_env names another variable)",
+            kind.name()
         );
     }
     let token = JSecret::new(token.trim());
-    let auth = match kind.as_str() {
-        "api_token" => {
+    let auth = match kind {
+        JiraAuthKind::ApiToken => {
             let Some(email) = s.email.clone().filter(|e| !e.trim().is_empty()) else {
                 bail!(
                     "[jira] auth = api_token needs [jira] email (the account the API token belongs to)"
@@ -253,9 +253,8 @@ pub fn jira(flags: &JiraFlags, cfg: &Config) -> Result<flowlake_jira::JiraConfig
             };
             JAuth::ApiToken { email, token }
         }
-        "pat" => JAuth::PersonalAccessToken(token),
-        "oauth" => JAuth::OAuth(token),
-        other => bail!("[jira] auth `{other}`: write api_token, pat or oauth"),
+        JiraAuthKind::Pat => JAuth::PersonalAccessToken(token),
+        JiraAuthKind::Oauth => JAuth::OAuth(token),
     };
     let workspace = s.workspace.clone().unwrap_or_else(|| {
         url::Url::parse(&base_url)
