@@ -283,7 +283,9 @@ impl TryFrom<String> for JiraAuthKind {
             "api_token" => Ok(Self::ApiToken),
             "pat" => Ok(Self::Pat),
             "oauth" => Ok(Self::Oauth),
-            other => Err(format!("jira.auth `{other}`: write api_token, pat or oauth")),
+            other => Err(format!(
+                "jira.auth `{other}`: write api_token, pat or oauth"
+            )),
         }
     }
 }
@@ -532,11 +534,20 @@ mod tests {
                 "[jira]\nbase_url = \"https://x.atlassian.net\"\n{extra}"
             ))
         };
-        let j = jira("flavor = \"server\"\nauth = \"pat\"\n").unwrap().jira.unwrap();
-        assert_eq!((j.flavor, j.auth), (JiraFlavor::DataCenter, Some(JiraAuthKind::Pat)));
+        let j = jira("flavor = \"server\"\nauth = \"pat\"\n")
+            .unwrap()
+            .jira
+            .unwrap();
+        assert_eq!(
+            (j.flavor, j.auth),
+            (JiraFlavor::DataCenter, Some(JiraAuthKind::Pat))
+        );
         assert_eq!(jira("").unwrap().jira.unwrap().flavor, JiraFlavor::Cloud);
         let e = jira("flavor = \"onprem\"\n").unwrap_err().to_string();
-        assert!(e.contains("jira.flavor `onprem`: write cloud or data_center"), "{e}");
+        assert!(
+            e.contains("jira.flavor `onprem`: write cloud or data_center"),
+            "{e}"
+        );
         let e = jira("auth = \"basic\"\n").unwrap_err().to_string();
         assert!(e.contains("write api_token, pat or oauth"), "{e}");
         let m: Config = toml::from_str("[marts]\ndora_bands_version = \"2021\"\n").unwrap();

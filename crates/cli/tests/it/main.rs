@@ -5,9 +5,11 @@
 //! - `s3`: the same pipeline against s3s-fs; the marts equal the local run's.
 //! - `bad_input`: each bad input gives one clear message, a non-zero exit, and writes nothing.
 //! - `events`: the events-file import and the pipeline runner.
+//! - `json_shapes`: every command's JSON keys, pinned.
 
 mod bad_input;
 mod demo;
 mod events;
+mod json_shapes;
 mod s3;
 mod util;

@@ -16,8 +16,8 @@ use chrono::{Duration, NaiveDate};
 use clap::{Subcommand, ValueEnum};
 use datafusion::prelude::SessionContext;
 use flowlake_forecast::{
-    BacktestKind, BacktestQuery, Calendar, History, HowManyQuery, Method,
-    Options, Warning, WhenQuery,
+    BacktestKind, BacktestQuery, Calendar, History, HowManyQuery, Method, Options, Warning,
+    WhenQuery,
 };
 use flowlake_lake::Lake;
 
