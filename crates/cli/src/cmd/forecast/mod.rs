@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::io::Write as _;
 use std::path::PathBuf;
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Context, Result, bail};
 use chrono::{Duration, NaiveDate};
 use clap::{Subcommand, ValueEnum};
 use datafusion::prelude::SessionContext;
@@ -87,8 +87,8 @@ struct SourceArgs {
 #[derive(Debug, clap::Args)]
 struct ModelArgs {
     /// Monte Carlo trials.
-    #[arg(long, default_value_t = 10_000, allow_negative_numbers = true)]
-    trials: i64,
+    #[arg(long, default_value_t = 10_000, allow_negative_numbers = true, value_parser = positive)]
+    trials: u32,
     /// Seed: the same seed and history give the same forecast.
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -98,8 +98,8 @@ struct ModelArgs {
     /// Sample a fixed window: the last N calendar days of history before the start date.
     /// Without it the window is chosen per history by backtest (30, 60, 90, 180 or 365 days;
     /// 90 when the history is too short to choose, and always 90 with --plain).
-    #[arg(long, value_name = "N", allow_negative_numbers = true)]
-    window_days: Option<i64>,
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = positive)]
+    window_days: Option<u32>,
     /// Keep bulk clean-up days in the sample. By default a day that finished more than
     /// max(20, 5 × p90) items is left out, with a warning naming it.
     #[arg(long)]
@@ -141,10 +141,11 @@ struct WhenArgs {
         long,
         value_name = "N",
         allow_negative_numbers = true,
+        value_parser = positive,
         required_unless_present_any = ["epic", "fix_version"],
         conflicts_with_all = ["epic", "fix_version"]
     )]
-    items: Option<i64>,
+    items: Option<u32>,
     /// Forecast this epic's remaining items (not done, not deleted) from the lake's
     /// fct_work_items, instead of --items.
     #[arg(long, value_name = "KEY", conflicts_with_all = ["history", "fix_version"])]
@@ -238,20 +239,22 @@ struct BacktestArgs {
         long,
         value_name = "N",
         conflicts_with = "items",
-        allow_negative_numbers = true
+        allow_negative_numbers = true,
+        value_parser = positive
     )]
-    horizon_days: Option<i64>,
+    horizon_days: Option<u32>,
     /// Ask only "when will the next N items be done?" at each origin.
-    #[arg(long, value_name = "N", allow_negative_numbers = true)]
-    items: Option<i64>,
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = positive)]
+    items: Option<u32>,
     /// Days between origins.
     #[arg(
         long,
         value_name = "N",
         default_value_t = 7,
-        allow_negative_numbers = true
+        allow_negative_numbers = true,
+        value_parser = positive
     )]
-    step_days: i64,
+    step_days: u32,
     #[command(flatten)]
     model: ModelArgs,
 }
@@ -297,11 +300,17 @@ impl SourceArgs {
     }
 }
 
-fn at_least_one(flag: &str, value: i64) -> Result<u32> {
-    if value < 1 {
-        bail!("{flag} must be at least 1, got {value}");
+/// Clap's parser for counts that must be at least 1: the flag is checked as it is parsed,
+/// so the error names it ("invalid value '0' for '--trials <TRIALS>': must be at least 1").
+fn positive(s: &str) -> Result<u32, String> {
+    let n: i64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("expected a whole number, got `{s}`"))?;
+    if n < 1 {
+        return Err(format!("must be at least 1, got {n}"));
     }
-    u32::try_from(value).map_err(|_| anyhow!("{flag} is too large: {value}"))
+    u32::try_from(n).map_err(|_| format!("too large: {n}"))
 }
 
 /// `--weekdays-only` and `--holiday`, as given.
@@ -334,10 +343,7 @@ impl ModelArgs {
         } else {
             Options::default()
         };
-        let window_days = self
-            .window_days
-            .map(|n| at_least_one("--window-days", n))
-            .transpose()?;
+        let window_days = self.window_days;
         Ok(Options {
             method: if self.exact {
                 Method::Exact
@@ -351,7 +357,7 @@ impl ModelArgs {
             weekdays: base.weekdays.filter(|_| !self.no_weekday_detection),
             calibrate: base.calibrate && !self.no_calibration,
             calendar,
-            trials: at_least_one("--trials", self.trials)?,
+            trials: self.trials,
             seed: self.seed,
             ..base
         })
@@ -445,7 +451,7 @@ impl Question {
                 };
                 // With --epic/--fix-version the count comes from the lake, after planning.
                 let items = match (a.items, &scope) {
-                    (Some(n), _) => u64::from(at_least_one("--items", n)?),
+                    (Some(n), _) => u64::from(n),
                     (None, Some(_)) => 0,
                     (None, None) => bail!("pass --items N, --epic KEY or --fix-version NAME"),
                 };
@@ -488,11 +494,11 @@ impl Question {
             Question::Backtest(a) => {
                 let questions = match (a.items, a.horizon_days) {
                     (Some(items), _) => Questions::One(BacktestKind::When {
-                        items: u64::from(at_least_one("--items", items)?),
+                        items: u64::from(items),
                     }),
-                    (None, Some(days)) => Questions::One(BacktestKind::HowMany {
-                        horizon_days: at_least_one("--horizon-days", days)?,
-                    }),
+                    (None, Some(days)) => {
+                        Questions::One(BacktestKind::HowMany { horizon_days: days })
+                    }
                     (None, None) => Questions::Both,
                 };
                 Ok(Plan {
@@ -503,7 +509,7 @@ impl Question {
                     start: None,
                     ask: Ask::Backtest {
                         questions,
-                        step_days: at_least_one("--step-days", a.step_days)?,
+                        step_days: a.step_days,
                     },
                     scope: None,
                 })
