@@ -39,10 +39,12 @@ test: tools ## Install what tests need, then run every test (Rust and Python int
 	$(CARGO) nextest run --workspace --no-fail-fast
 	$(CARGO) test --workspace --doc --quiet
 	$(PY) -m pytest -q tests/python
+	$(MAKE) --no-print-directory check-features
 
-lint: ## rustfmt and clippy, warnings are errors
+lint: ## rustfmt, clippy (warnings are errors), and no SQL in Rust strings outside tests
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	scripts/no-sql-in-rust.sh
 
 deps-check: ## Arrows point down: forecast pulls no datafusion, connectors no marts
 	@! $(CARGO) tree -p flowlake-forecast --edges normal | grep -qE 'datafusion|object_store|tokio ' || (echo "flowlake-forecast must stay pure"; exit 1)
@@ -61,3 +63,20 @@ clean: ## Remove build output, tools and the demo lake
 	rm -rf target $(TOOLS) $(VENV) lake
 
 .PHONY: help build demo tools test lint deps-check bench clean
+
+# `--no-default-features` leaves the simulator (flowlake-sim, axum) out of the binary. Built in
+# its own target dir so the target/debug/flowlake that tests and `make demo` run stays whole.
+NODEMO_BIN := target/nodemo/debug/flowlake
+check-features: ## Without the `demo` feature: no simulator, no `sim`; `demo`, `bench`, `sim` exit 2 naming the feature
+	$(CARGO) build -p flowlake-cli --no-default-features --target-dir target/nodemo
+	@if $(CARGO) tree -p flowlake-cli --no-default-features --edges normal | grep -E 'flowlake-sim|axum'; then \
+	  echo "flowlake-cli --no-default-features still pulls in the simulator"; exit 1; fi
+	@if $(NODEMO_BIN) --help | grep -E '^  sim '; then echo "--help lists sim without the demo feature"; exit 1; fi
+	@for c in demo bench sim; do \
+	  out=$$($(NODEMO_BIN) $$c --lake memory:// 2>&1); code=$$?; \
+	  if [ $$code -ne 2 ] || ! grep -qF 'built without the `demo` feature' <<<"$$out"; then \
+	    echo "flowlake $$c without the demo feature: exit $$code, $$out"; exit 1; fi; \
+	done
+	@echo "features ok: without \`demo\` no flowlake-sim or axum, no \`sim\`; demo, bench and sim exit 2 naming the feature"
+
+.PHONY: check-features

@@ -206,22 +206,14 @@ impl Lake {
         }
     }
 
+    /// Turn a store error into the lake's: [`Error::Unreachable`] (with how to fix the
+    /// endpoint) when an S3 store never answered, [`Error::Store`] otherwise.
     pub(crate) fn classify(&self, op: &'static str, path: &Path, e: object_store::Error) -> Error {
-        let text = format!("{e:#}");
-        let lower = text.to_lowercase();
-        let unreachable = [
-            "connect",
-            "dns",
-            "timed out",
-            "timeout",
-            "connection refused",
-            "error sending request",
-            "tcp",
-        ];
-        if unreachable.iter().any(|w| lower.contains(w)) {
+        // A folder or memory lake has no endpoint to fix.
+        if self.url.scheme() == "s3" && never_answered(&e) {
             return Error::Unreachable {
                 url: self.url.to_string(),
-                detail: first_sentence(&text),
+                detail: first_sentence(&format!("{e:#}")),
             };
         }
         Error::Store {
@@ -320,6 +312,62 @@ fn with_slash(mut url: Url) -> Url {
     url
 }
 
+/// Whether the store never answered: the connection failed (refused, no route, DNS) or timed
+/// out. Decided by the error's kind, never by its text: the text names the bucket and the
+/// path, and a bucket called `dns-metrics` once made every error "unreachable".
+fn never_answered(e: &object_store::Error) -> bool {
+    use object_store::Error as E;
+    match e {
+        // The store answered: object_store turns statuses into these (404 NotFound,
+        // 403 PermissionDenied, 401 Unauthenticated, 409 AlreadyExists, 412 Precondition,
+        // 304 NotModified), and the rest are decided before any request.
+        E::NotFound { .. }
+        | E::PermissionDenied { .. }
+        | E::Unauthenticated { .. }
+        | E::AlreadyExists { .. }
+        | E::Precondition { .. }
+        | E::NotModified { .. }
+        | E::NotSupported { .. }
+        | E::NotImplemented { .. }
+        | E::InvalidPath { .. }
+        | E::UnknownConfigurationKey { .. } => false,
+        // Everything else, transport failures included, arrives as Generic: an S3 request's
+        // cause chain runs RetryError → RequestError → HttpError → reqwest → hyper → io::Error.
+        E::Generic { source, .. } => causes(source.as_ref()).any(is_no_answer),
+        // A panicked task, and variants later versions add.
+        _ => false,
+    }
+}
+
+/// `e` and its sources, outermost first.
+fn causes<'a>(
+    e: &'a (dyn std::error::Error + 'static),
+) -> impl Iterator<Item = &'a (dyn std::error::Error + 'static)> {
+    std::iter::successors(Some(e), |e| e.source())
+}
+
+fn is_no_answer(e: &(dyn std::error::Error + 'static)) -> bool {
+    use object_store::client::{HttpError, HttpErrorKind};
+    use std::io::ErrorKind;
+    if let Some(http) = e.downcast_ref::<HttpError>() {
+        // object_store sorts reqwest's errors into these: `Connect` covers refused
+        // connections and failed DNS lookups. `Request` and `Interrupted` (a dropped
+        // connection) and `Decode` mean the store was reached.
+        return matches!(http.kind(), HttpErrorKind::Connect | HttpErrorKind::Timeout);
+    }
+    e.downcast_ref::<std::io::Error>().is_some_and(|io| {
+        matches!(
+            io.kind(),
+            ErrorKind::ConnectionRefused
+                | ErrorKind::TimedOut
+                | ErrorKind::NotConnected
+                | ErrorKind::HostUnreachable
+                | ErrorKind::NetworkUnreachable
+                | ErrorKind::AddrNotAvailable
+        )
+    })
+}
+
 fn first_sentence(text: &str) -> String {
     let line = text.lines().next().unwrap_or(text);
     line.chars().take(300).collect()
@@ -372,6 +420,167 @@ mod tests {
         assert_eq!(l.url().as_str(), "s3://bucket/pre/fix/");
         assert_eq!(l.store_url().as_str(), "s3://bucket");
         assert_eq!(l.path("raw").as_ref(), "pre/fix/raw");
+    }
+
+    fn s3_lake(bucket: &str, endpoint: &str) -> Lake {
+        let settings = [
+            ("endpoint", endpoint),
+            ("allow_http", "true"),
+            ("region", "us-east-1"),
+            ("access_key_id", "k"),
+            ("secret_access_key", "s"),
+        ];
+        Lake::open_with(
+            &format!("s3://{bucket}/lake"),
+            &LakeOptions {
+                s3: settings.map(|(k, v)| (k.to_string(), v.to_string())).into(),
+            },
+        )
+        .unwrap()
+    }
+
+    fn generic(source: impl std::error::Error + Send + Sync + 'static) -> object_store::Error {
+        object_store::Error::Generic {
+            store: "S3",
+            source: Box::new(source),
+        }
+    }
+
+    fn is_unreachable(lake: &Lake, e: object_store::Error) -> bool {
+        let path = lake.path("raw/x");
+        match lake.classify("reading", &path, e) {
+            Error::Unreachable { .. } => true,
+            Error::Store { .. } => false,
+            other => panic!("classify gave {other:?}"),
+        }
+    }
+
+    /// A one-request-at-a-time HTTP server on loopback that answers every request with
+    /// `status` and an S3 error document; returns its URL.
+    fn answering_server(status: &'static str, body: &'static str) -> String {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        std::thread::spawn(move || {
+            for mut conn in listener.incoming().flatten() {
+                let mut request = Vec::new();
+                let mut buf = [0u8; 4096];
+                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match conn.read(&mut buf) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => request.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let _ = write!(
+                    conn,
+                    "HTTP/1.1 {status}\r\nContent-Type: application/xml\r\n\
+                     Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            }
+        });
+        url
+    }
+
+    // Regression: `classify` searched the error's text for words ("dns", "connect", "tcp",
+    // "timeout", …), and the text names the bucket, so a bucket named `dns-metrics` turned
+    // every store error, an access denied included, into "lake unreachable".
+    #[test]
+    fn dns_in_a_bucket_name_or_message_is_not_unreachable() {
+        let lake = s3_lake("dns-metrics", "http://127.0.0.1:9");
+        let denied = object_store::Error::PermissionDenied {
+            path: "lake/raw/x".into(),
+            source: "Access Denied for bucket dns-metrics".into(),
+        };
+        assert!(!is_unreachable(&lake, denied));
+        let words = "dns lookup: connection timed out (tcp timeout, error sending request)";
+        assert!(!is_unreachable(
+            &lake,
+            generic(std::io::Error::other(words))
+        ));
+        let not_found = object_store::Error::NotFound {
+            path: "dns-metrics/lake".into(),
+            source: "NoSuchBucket: dns-metrics".into(),
+        };
+        assert!(!is_unreachable(&lake, not_found));
+    }
+
+    // The same bug over the wire: a real S3 answer (403 from a loopback server) for the bucket
+    // `dns-metrics` is a store error that keeps its cause, not "unreachable". (object_store
+    // reports a failed LIST as Generic, not PermissionDenied, so only the kinds in its cause
+    // chain can tell the two apart.)
+    #[tokio::test]
+    async fn a_real_access_denied_for_bucket_dns_metrics_is_a_store_error() {
+        let endpoint = answering_server(
+            "403 Forbidden",
+            "<?xml version=\"1.0\"?><Error><Code>AccessDenied</Code>\
+             <Message>Access Denied</Message><BucketName>dns-metrics</BucketName></Error>",
+        );
+        let lake = s3_lake("dns-metrics", &endpoint);
+        let e = lake.check().await.unwrap_err();
+        assert!(matches!(e, Error::Store { .. }), "{e:?}");
+        let chain: Vec<String> = causes(&e).map(|c| c.to_string()).collect();
+        let chain = chain.join(": ");
+        assert!(
+            chain.contains("403") && chain.contains("dns-metrics"),
+            "{chain}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_closed_port_is_unreachable() {
+        // Bind, note the port, close: nothing listens there now.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let lake = s3_lake("dns-metrics", &format!("http://127.0.0.1:{port}"));
+        let e = lake.check().await.unwrap_err();
+        assert!(matches!(e, Error::Unreachable { .. }), "{e:?}");
+        assert!(e.to_string().contains("AWS_ENDPOINT"), "{e}");
+    }
+
+    #[test]
+    fn unreachable_is_decided_by_the_error_kinds() {
+        use object_store::client::{HttpError, HttpErrorKind};
+        use std::io::{Error as IoError, ErrorKind};
+        let lake = s3_lake("bucket", "http://127.0.0.1:9");
+        let refused = || IoError::from(ErrorKind::ConnectionRefused);
+        assert!(is_unreachable(
+            &lake,
+            generic(HttpError::new(HttpErrorKind::Connect, refused()))
+        ));
+        assert!(is_unreachable(
+            &lake,
+            generic(HttpError::new(
+                HttpErrorKind::Timeout,
+                IoError::other("slow")
+            ))
+        ));
+        assert!(is_unreachable(
+            &lake,
+            generic(IoError::from(ErrorKind::TimedOut))
+        ));
+        // Reached, then failed: a bad body, a dropped connection, a full disk.
+        assert!(!is_unreachable(
+            &lake,
+            generic(HttpError::new(HttpErrorKind::Decode, IoError::other("xml")))
+        ));
+        assert!(!is_unreachable(
+            &lake,
+            generic(HttpError::new(
+                HttpErrorKind::Interrupted,
+                IoError::from(ErrorKind::ConnectionReset)
+            ))
+        ));
+        assert!(!is_unreachable(
+            &lake,
+            generic(IoError::from(ErrorKind::StorageFull))
+        ));
+        // A folder lake has no endpoint to check, whatever the cause.
+        let folder = Lake::open("memory://").unwrap();
+        assert!(!is_unreachable(&folder, generic(refused())));
     }
 
     #[test]

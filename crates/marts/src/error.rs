@@ -80,6 +80,68 @@ pub enum Error {
         /// DataFusion's error.
         source: DataFusionError,
     },
+    /// A Rust model failed.
+    #[error("building {model}")]
+    RustModel {
+        /// The model name.
+        model: String,
+        /// What went wrong inside it.
+        source: Box<Error>,
+    },
+    /// Reading a table into typed values (a Rust model's input, a typed reader) failed.
+    #[error("reading {table}")]
+    Read {
+        /// The table.
+        table: String,
+        /// DataFusion's error.
+        source: DataFusionError,
+    },
+    /// A column a typed reader needs holds a null.
+    #[error("{table}: a row has no {column}")]
+    NullValue {
+        /// The table.
+        table: String,
+        /// The column.
+        column: String,
+    },
+    /// A column holds a value a typed reader does not know.
+    #[error("{table}: unexpected {column} {value:?}")]
+    UnexpectedValue {
+        /// The table.
+        table: String,
+        /// The column.
+        column: String,
+        /// The value.
+        value: String,
+    },
+    /// A project's days do not form a history the forecast accepts.
+    #[error("{table}: the days of project {project} ({workspace})")]
+    History {
+        /// The table.
+        table: String,
+        /// The project's workspace.
+        workspace: String,
+        /// The project.
+        project: String,
+        /// The forecast's error.
+        source: flowlake_forecast::Error,
+    },
+    /// A project key asked for alone is in more than one workspace.
+    #[error("project {project} is in several workspaces: {}", workspaces.join(", "))]
+    AmbiguousProject {
+        /// The project.
+        project: String,
+        /// The workspaces that have it.
+        workspaces: Vec<String>,
+    },
+    /// A Rust model's rows do not fit its schema.
+    #[error("arranging the rows of {model}")]
+    Batch {
+        /// The model name.
+        model: String,
+        /// Arrow's error.
+        source: arrow::error::ArrowError,
+    },
     /// The lake failed.
     #[error(transparent)]
     Lake(#[from] flowlake_lake::Error),

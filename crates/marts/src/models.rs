@@ -1,14 +1,21 @@
-//! The `sql/` folder as a list of models in dependency order.
+//! The models as one dependency graph, in build order.
 //!
-//! A model is one `.sql` file holding one query; its name is the file stem. Its layer comes
-//! from the name (`stg_`, `int_`, or `fct_`/`dim_`/`mart_`). The build order is derived from
-//! the SQL itself: each query is parsed with DataFusion's SQL parser, the tables it reads
-//! (minus its own CTE names) are its dependencies, and the models are sorted topologically.
+//! Most models are `.sql` files of the `sql/` folder, one query each; a model's name is the
+//! file stem. A few are Rust ([`RustModel`]): code that reads the tables it declares and
+//! returns rows (`mart_forecasts` runs the Monte Carlo forecast of `flowlake-forecast`). Both
+//! kinds are nodes of the same graph. A model's layer comes from its name (`stg_`, `int_`, or
+//! `fct_`/`dim_`/`mart_`). The build order is derived from what each model reads: a SQL
+//! model's query is parsed with DataFusion's SQL parser and the tables it reads (minus its own
+//! CTE names) are its dependencies; a Rust model declares them. The models are then sorted
+//! topologically.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
+use arrow::datatypes::SchemaRef;
+use arrow::record_batch::RecordBatch;
+use datafusion::prelude::SessionContext;
 use datafusion::sql::sqlparser::ast::{ObjectName, Query, Statement, Visit, Visitor};
 use datafusion::sql::sqlparser::dialect::GenericDialect;
 use datafusion::sql::sqlparser::parser::Parser;
@@ -52,19 +59,92 @@ impl Layer {
     }
 }
 
-/// One SQL model.
+/// One model of the graph.
 #[derive(Clone, Debug)]
 pub struct Model {
-    /// The table name the model defines (the file stem).
+    /// The table name the model defines (the file stem, or the Rust model's name).
     pub name: String,
     /// Its layer.
     pub layer: Layer,
-    /// The file, relative to the models folder (`marts/mart_dora.sql`).
+    /// Where it is defined: the file relative to the models folder (`marts/mart_dora.sql`),
+    /// or the Rust source file.
     pub path: String,
-    /// The query.
-    pub sql: String,
+    /// How it is computed.
+    pub kind: ModelKind,
     /// The tables it reads (raw tables, config tables and models), sorted.
     pub reads: Vec<String>,
+}
+
+impl Model {
+    /// The query of a SQL model; `None` for a Rust model.
+    pub fn sql(&self) -> Option<&str> {
+        match &self.kind {
+            ModelKind::Sql(sql) => Some(sql),
+            ModelKind::Rust(_) => None,
+        }
+    }
+}
+
+/// How a model is computed.
+#[derive(Clone, Debug)]
+pub enum ModelKind {
+    /// One query of the `sql/` folder.
+    Sql(String),
+    /// Rust code over the tables it declares.
+    Rust(RustModel),
+}
+
+/// The future a [`RustModel`] returns: its rows, in its schema.
+pub type RustModelFuture<'a> = futures::future::BoxFuture<'a, crate::Result<Vec<RecordBatch>>>;
+
+/// A model computed in Rust rather than SQL, for logic SQL cannot hold (a Monte Carlo
+/// forecast). It reads SQL models like any model and is materialized like any model of its
+/// layer (a mart is written to the lake), in the order the graph gives it.
+///
+/// It declares what it reads, as a SQL model's query does by naming tables: `run` gets a
+/// session holding exactly those tables and nothing else, so a read it did not declare fails
+/// instead of silently building out of order.
+#[derive(Clone, Copy, Debug)]
+pub struct RustModel {
+    /// The table it defines; its prefix gives its layer, as for SQL models.
+    pub name: &'static str,
+    /// The tables it reads: models, raw or config tables.
+    pub reads: &'static [&'static str],
+    /// Where it is defined (`file!()`), for error messages and listings.
+    pub source: &'static str,
+    /// The schema of its rows, also the schema of an empty result or of the table registered
+    /// before it is built.
+    pub schema: fn() -> SchemaRef,
+    /// Computes its rows from a session in which its `reads` are registered.
+    pub run: for<'a> fn(&'a SessionContext) -> RustModelFuture<'a>,
+}
+
+impl RustModel {
+    fn into_model(self) -> Result<Model> {
+        let layer = Layer::of(self.name).ok_or_else(|| Error::UnknownTable {
+            model: self.name.to_string(),
+            table: format!(
+                "(Rust model {} has no stg_/int_/fct_/dim_/mart_ prefix)",
+                self.source
+            ),
+        })?;
+        let mut reads: Vec<String> = self.reads.iter().map(|t| t.to_lowercase()).collect();
+        reads.sort();
+        reads.dedup();
+        Ok(Model {
+            name: self.name.to_string(),
+            layer,
+            path: self.source.to_string(),
+            kind: ModelKind::Rust(self),
+            reads,
+        })
+    }
+}
+
+/// The Rust models of flowlake, part of every graph built from a `sql/` folder
+/// ([`Models::embedded`], [`Models::from_dir`]).
+pub fn rust_models() -> Vec<RustModel> {
+    vec![crate::forecasts::MODEL]
 }
 
 /// Every model of a `sql/` folder, in an order where each model comes after what it reads.
@@ -74,16 +154,19 @@ pub struct Models {
 }
 
 impl Models {
-    /// The models embedded at compile time from the repository's `sql/` folder.
+    /// The models embedded at compile time from the repository's `sql/` folder, and the
+    /// [`rust_models`].
     pub fn embedded() -> Result<Models> {
-        Models::from_files(
+        Models::new(
             embedded::EMBEDDED_SQL
                 .iter()
                 .map(|(p, s)| (p.to_string(), s.to_string())),
+            rust_models(),
         )
     }
 
-    /// The models of a folder on disk (searched recursively for `*.sql`).
+    /// The models of a folder on disk (searched recursively for `*.sql`), and the
+    /// [`rust_models`]: a folder that replaces `sql/` must define what they read.
     pub fn from_dir(dir: impl AsRef<Path>) -> Result<Models> {
         let dir = dir.as_ref();
         let mut files = Vec::new();
@@ -102,12 +185,33 @@ impl Models {
                 .replace('\\', "/");
             loaded.push((rel, sql));
         }
-        Models::from_files(loaded)
+        Models::new(loaded, rust_models())
     }
 
-    /// Models from `(path, sql)` pairs; a file whose name has no layer prefix is an error.
+    /// SQL models only, from `(path, sql)` pairs; a file whose name has no layer prefix is an
+    /// error.
     pub fn from_files(files: impl IntoIterator<Item = (String, String)>) -> Result<Models> {
+        Models::new(files, [])
+    }
+
+    /// SQL models from `(path, sql)` pairs and Rust models, in one graph. Two models of one
+    /// name, a read of an unknown table and a cycle are errors.
+    pub fn new(
+        files: impl IntoIterator<Item = (String, String)>,
+        rust: impl IntoIterator<Item = RustModel>,
+    ) -> Result<Models> {
         let mut by_name: BTreeMap<String, Model> = BTreeMap::new();
+        let mut add = |model: Model| {
+            if let Some(first) = by_name.get(&model.name) {
+                return Err(Error::DuplicateModel {
+                    model: model.name,
+                    first: first.path.clone(),
+                    second: model.path,
+                });
+            }
+            by_name.insert(model.name.clone(), model);
+            Ok(())
+        };
         for (path, sql) in files {
             let name = Path::new(&path)
                 .file_stem()
@@ -118,23 +222,16 @@ impl Models {
                 table: format!("(file {path} has no stg_/int_/fct_/dim_/mart_ prefix)"),
             })?;
             let reads = referenced_tables(&name, &sql)?;
-            if let Some(first) = by_name.get(&name) {
-                return Err(Error::DuplicateModel {
-                    model: name,
-                    first: first.path.clone(),
-                    second: path,
-                });
-            }
-            by_name.insert(
-                name.clone(),
-                Model {
-                    name,
-                    layer,
-                    path,
-                    sql,
-                    reads,
-                },
-            );
+            add(Model {
+                name,
+                layer,
+                path,
+                kind: ModelKind::Sql(sql),
+                reads,
+            })?;
+        }
+        for model in rust {
+            add(model.into_model()?)?;
         }
         let ordered = topo_sort(by_name)?;
         Ok(Models { ordered })
@@ -353,5 +450,81 @@ mod tests {
         assert!(models.get("mart_dora").is_some());
         let pos = |n: &str| models.ordered().iter().position(|m| m.name == n).unwrap();
         assert!(pos("fct_deployments") < pos("mart_dora"));
+        // The Rust model comes after the SQL models it declares.
+        let forecasts = models.get("mart_forecasts").unwrap();
+        assert!(matches!(forecasts.kind, ModelKind::Rust(_)));
+        assert_eq!(forecasts.layer, Layer::Mart);
+        assert_eq!(
+            forecasts.reads,
+            ["int_forecast_scopes", "mart_throughput_daily"]
+        );
+        assert!(pos("int_forecast_scopes") < pos("mart_forecasts"));
+        assert!(pos("mart_throughput_daily") < pos("mart_forecasts"));
+    }
+
+    fn no_columns() -> SchemaRef {
+        std::sync::Arc::new(arrow::datatypes::Schema::empty())
+    }
+
+    fn no_rows(_: &SessionContext) -> RustModelFuture<'_> {
+        Box::pin(async { Ok(Vec::new()) })
+    }
+
+    fn rust(name: &'static str, reads: &'static [&'static str]) -> RustModel {
+        RustModel {
+            name,
+            reads,
+            source: file!(),
+            schema: no_columns,
+            run: no_rows,
+        }
+    }
+
+    #[test]
+    fn rust_models_take_their_place_in_the_graph() {
+        // A SQL mart reads a Rust model that reads a SQL model: the order comes from both
+        // kinds of edges, not from names or kinds.
+        let models = Models::new(
+            files(&[
+                ("marts/fct_a.sql", "select * from mart_r"),
+                ("intermediate/int_z.sql", "select * from stg_b"),
+                ("staging/stg_b.sql", "select * from raw_github_commits"),
+            ]),
+            [rust("mart_r", &["INT_Z"])],
+        )
+        .unwrap();
+        let names: Vec<_> = models.ordered().iter().map(|m| m.name.as_str()).collect();
+        assert_eq!(names, ["stg_b", "int_z", "mart_r", "fct_a"]);
+        let r = models.get("mart_r").unwrap();
+        assert_eq!(
+            (r.reads.as_slice(), r.sql()),
+            (["int_z".to_string()].as_slice(), None)
+        );
+    }
+
+    #[test]
+    fn rust_models_are_checked_like_sql_models() {
+        let cycle = Models::new(
+            files(&[("int_a.sql", "select * from mart_r")]),
+            [rust("mart_r", &["int_a"])],
+        )
+        .unwrap_err();
+        assert!(matches!(cycle, Error::Cycle { .. }), "{cycle}");
+        let unknown = Models::new(Vec::new(), [rust("mart_r", &["int_nowhere"])]).unwrap_err();
+        assert!(
+            matches!(&unknown, Error::UnknownTable { model, table } if model == "mart_r" && table == "int_nowhere"),
+            "{unknown}"
+        );
+        let twice = Models::new(
+            files(&[("marts/mart_r.sql", "select 1 as x")]),
+            [rust("mart_r", &[])],
+        )
+        .unwrap_err();
+        assert!(matches!(twice, Error::DuplicateModel { .. }), "{twice}");
+        let unprefixed = Models::new(Vec::new(), [rust("forecasts", &[])]).unwrap_err();
+        assert!(
+            matches!(unprefixed, Error::UnknownTable { .. }),
+            "{unprefixed}"
+        );
     }
 }

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use arrow::datatypes::SchemaRef;
 use arrow::record_batch::RecordBatch;
 use datafusion::datasource::MemTable;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
@@ -12,13 +13,14 @@ use datafusion::datasource::listing::{
 };
 use datafusion::error::DataFusionError;
 use datafusion::execution::context::SessionConfig;
+use datafusion::execution::session_state::SessionStateBuilder;
 use datafusion::physical_plan::collect_partitioned;
 use datafusion::prelude::{ParquetReadOptions, SessionContext};
 use flowlake_lake::Lake;
 
 use crate::config::{FlowConfig, MartsConfig, register_mem};
 use crate::error::{Error, Result};
-use crate::models::{Layer, Model, Models};
+use crate::models::{Layer, Model, ModelKind, Models, RustModel};
 use crate::raw::{PARTITION_COLUMN, RAW_TABLES, RawTable};
 
 /// A session with flowlake's settings: fixed `target_partitions`, UTC.
@@ -76,22 +78,89 @@ fn register_listing(ctx: &SessionContext, lake: &Lake, table: &RawTable) -> Resu
     })
 }
 
-/// Register one model as a view (a logical plan, evaluated by whoever reads it).
+/// Register one model as a view (a logical plan, evaluated by whoever reads it). A Rust model
+/// has no view: it is registered as an empty table with its schema, so the models that read
+/// it still plan; its rows exist only once [`Marts::build`] has computed them.
 pub async fn register_view(ctx: &SessionContext, model: &Model) -> Result<()> {
     let wrap = |source: DataFusionError| Error::Model {
         model: model.name.clone(),
         source,
     };
-    let df = ctx.sql(&model.sql).await.map_err(wrap)?;
+    let table = match &model.kind {
+        ModelKind::Sql(sql) => ctx.sql(sql).await.map_err(wrap)?.into_view(),
+        ModelKind::Rust(rust) => {
+            Arc::new(MemTable::try_new((rust.schema)(), vec![Vec::new()]).map_err(wrap)?)
+        }
+    };
     ctx.deregister_table(&model.name).map_err(wrap)?;
-    ctx.register_table(&model.name, df.into_view())
-        .map_err(wrap)?;
+    ctx.register_table(&model.name, table).map_err(wrap)?;
     Ok(())
+}
+
+/// Computes one model in `ctx`, where what it reads is registered: its schema and its rows.
+async fn compute(
+    ctx: &SessionContext,
+    model: &Model,
+) -> Result<(SchemaRef, Vec<Vec<RecordBatch>>)> {
+    match &model.kind {
+        ModelKind::Sql(sql) => {
+            let wrap = |source: DataFusionError| Error::Model {
+                model: model.name.clone(),
+                source,
+            };
+            let df = ctx.sql(sql).await.map_err(wrap)?;
+            let plan = df.create_physical_plan().await.map_err(wrap)?;
+            let schema = plan.schema();
+            let partitions = collect_partitioned(plan, ctx.task_ctx())
+                .await
+                .map_err(wrap)?;
+            Ok((schema, partitions))
+        }
+        ModelKind::Rust(rust) => {
+            let scoped = scoped_session(ctx, model, rust).await?;
+            let batches = (rust.run)(&scoped)
+                .await
+                .map_err(|source| Error::RustModel {
+                    model: model.name.clone(),
+                    source: Box::new(source),
+                })?;
+            Ok(((rust.schema)(), vec![batches]))
+        }
+    }
+}
+
+/// A session with `ctx`'s settings and object stores in which only the tables a Rust model
+/// declares are registered: what it reads is what the graph ordered it after.
+async fn scoped_session(
+    ctx: &SessionContext,
+    model: &Model,
+    rust: &RustModel,
+) -> Result<SessionContext> {
+    let state = SessionStateBuilder::new()
+        .with_config(ctx.copied_config())
+        .with_runtime_env(ctx.runtime_env())
+        .with_default_features()
+        .build();
+    let scoped = SessionContext::new_with_state(state);
+    scoped.register_udaf(crate::quantile::udaf());
+    for table in &model.reads {
+        let wrap = |source: DataFusionError| Error::Register {
+            table: table.clone(),
+            source,
+        };
+        let provider = ctx.table_provider(table.as_str()).await.map_err(wrap)?;
+        scoped
+            .register_table(table.as_str(), provider)
+            .map_err(wrap)?;
+    }
+    tracing::trace!(model = rust.name, reads = ?model.reads, "scoped session");
+    Ok(scoped)
 }
 
 /// A session for golden tests: empty in-memory raw tables, `config`'s tables, the default
 /// [`FlowConfig`]'s tables, and every model registered as a view over them, so rows inserted
-/// into the raw tables later flow through every model.
+/// into the raw tables later flow through every SQL model (a Rust model is an empty table:
+/// see [`register_view`]).
 pub async fn fixture_session(models: &Models, config: &MartsConfig) -> Result<SessionContext> {
     let ctx = new_session(config.target_partitions);
     register_empty_raw(&ctx)?;
@@ -186,8 +255,9 @@ impl Marts {
         &self.config
     }
 
-    /// Run every model in dependency order. Staging and intermediate models are computed once
-    /// and kept in memory for the models that read them; marts are written to
+    /// Run every model in dependency order, SQL and Rust alike. Staging and intermediate
+    /// models are computed once and kept in memory for the models that read them; marts are
+    /// written to
     /// `<lake>/marts/<model>/data.parquet` (one whole object, replaced atomically) and read
     /// back from there. `progress(model, done, total)` is called after each model.
     pub async fn build(&self, mut progress: impl FnMut(&str, usize, usize)) -> Result<BuildReport> {
@@ -204,12 +274,7 @@ impl Marts {
                 model: model.name.clone(),
                 source,
             };
-            let df = ctx.sql(&model.sql).await.map_err(wrap)?;
-            let plan = df.create_physical_plan().await.map_err(wrap)?;
-            let schema = plan.schema();
-            let partitions = collect_partitioned(plan, ctx.task_ctx())
-                .await
-                .map_err(wrap)?;
+            let (schema, partitions) = compute(&ctx, model).await?;
             let rows = partitions.iter().flatten().map(RecordBatch::num_rows).sum();
             let path = match model.layer {
                 Layer::Staging | Layer::Intermediate => {
@@ -248,7 +313,8 @@ impl Marts {
     }
 
     /// A session for ad-hoc SQL: raw tables, config, staging and intermediate models as
-    /// views, and marts read from the lake (or as views when not built yet).
+    /// views, and marts read from the lake (or as views when not built yet; a Rust mart not
+    /// built yet is empty).
     pub async fn query_session(&self) -> Result<SessionContext> {
         let ctx = new_session(self.config.target_partitions);
         register_raw(&ctx, &self.lake).await?;
@@ -289,4 +355,95 @@ pub async fn session_for_query(lake: &Lake) -> Result<SessionContext> {
     Marts::new(lake.clone(), MartsConfig::default())?
         .query_session()
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use arrow::datatypes::{DataType, Field, Schema};
+    use datafusion::prelude::SessionContext;
+
+    use super::*;
+    use crate::models::RustModelFuture;
+
+    fn one_int() -> SchemaRef {
+        Arc::new(Schema::new(vec![Field::new("x", DataType::Int64, false)]))
+    }
+
+    /// Copies `int_a`, which it declares.
+    fn copy_int_a(ctx: &SessionContext) -> RustModelFuture<'_> {
+        Box::pin(async move {
+            let wrap = |source| Error::Read {
+                table: "int_a".into(),
+                source,
+            };
+            ctx.table("int_a")
+                .await
+                .map_err(wrap)?
+                .collect()
+                .await
+                .map_err(wrap)
+        })
+    }
+
+    /// Reads a raw table it does not declare.
+    fn sneak(ctx: &SessionContext) -> RustModelFuture<'_> {
+        Box::pin(async move {
+            ctx.table("raw_github_commits")
+                .await
+                .map_err(|source| Error::Read {
+                    table: "raw_github_commits".into(),
+                    source,
+                })?;
+            Ok(Vec::new())
+        })
+    }
+
+    fn models(run: for<'a> fn(&'a SessionContext) -> RustModelFuture<'a>) -> Models {
+        Models::new(
+            [(
+                "intermediate/int_a.sql".to_string(),
+                "select cast(7 as bigint) as x".to_string(),
+            )],
+            [RustModel {
+                name: "mart_r",
+                reads: &["int_a"],
+                source: file!(),
+                schema: one_int,
+                run,
+            }],
+        )
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn rust_models_are_built_and_written_like_marts_from_what_they_declare() {
+        let lake = Lake::open("memory://").unwrap();
+        let marts = Marts::new(lake.clone(), MartsConfig::default())
+            .unwrap()
+            .with_models(models(copy_int_a));
+        let report = marts.build(|_, _, _| {}).await.unwrap();
+        let r = report.model("mart_r").unwrap();
+        assert_eq!(
+            (r.rows, r.path.as_deref()),
+            (1, Some("marts/mart_r/data.parquet"))
+        );
+        let batches = lake
+            .read_parquet("marts/mart_r/data.parquet")
+            .await
+            .unwrap();
+        assert_eq!(batches[0].schema(), one_int());
+
+        // A read it did not declare fails: the graph could not have ordered it.
+        let marts = Marts::new(lake, MartsConfig::default())
+            .unwrap()
+            .with_models(models(sneak));
+        let err = marts.build(|_, _, _| {}).await.unwrap_err();
+        assert!(
+            matches!(&err, Error::RustModel { model, source }
+                if model == "mart_r" && matches!(**source, Error::Read { .. })),
+            "{err}"
+        );
+    }
 }

@@ -11,7 +11,7 @@ use flowlake_lake::Lake;
 use flowlake_sim::{Scale, SimConfig};
 use serde_json::{Value, json};
 
-use crate::cmd::{build, ingest};
+use crate::cmd::build;
 use crate::config::Config;
 
 /// `flowlake bench` flags.
@@ -66,7 +66,8 @@ pub async fn run(args: Args, cfg: &Config) -> Result<()> {
     // Full ingest.
     sim.reset_stats();
     let t = Instant::now();
-    let (full, _) = ingest::ingest_github(&lake, gh(), "bench full", &cfg.hash(), true).await?;
+    let (full, _) =
+        crate::steps::ingest::ingest_github(&lake, gh(), "bench full", &cfg.hash(), true).await?;
     let full_s = t.elapsed().as_secs_f64();
     let full_stats = sim.stats();
     let prs = *full.rows.get("pull_requests").unwrap_or(&0) as f64;
@@ -87,7 +88,9 @@ pub async fn run(args: Args, cfg: &Config) -> Result<()> {
     // Incremental run with nothing new.
     sim.reset_stats();
     let t = Instant::now();
-    let (_, _) = ingest::ingest_github(&lake, gh(), "bench incremental", &cfg.hash(), true).await?;
+    let (_, _) =
+        crate::steps::ingest::ingest_github(&lake, gh(), "bench incremental", &cfg.hash(), true)
+            .await?;
     let incr_s = t.elapsed().as_secs_f64();
     let incr_stats = sim.stats();
 
@@ -101,7 +104,8 @@ pub async fn run(args: Args, cfg: &Config) -> Result<()> {
         async move {
             sim.reset_stats();
             let t = Instant::now();
-            let (report, _) = ingest::ingest_jira(&lake, j, label, &cfg_hash, true).await?;
+            let (report, _) =
+                crate::steps::ingest::ingest_jira(&lake, j, label, &cfg_hash, true).await?;
             anyhow::Ok((report, t.elapsed().as_secs_f64(), sim.stats().jira_requests))
         }
     };

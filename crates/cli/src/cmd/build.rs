@@ -60,9 +60,6 @@ pub async fn run(args: Args, cfg: &Config) -> Result<()> {
     Ok(())
 }
 
-/// The sampling window of the forecasts in `mart_forecasts`.
-const FORECAST_WINDOW_DAYS: u32 = 90;
-
 /// Build the marts of `lake`, leaving a run manifest.
 pub async fn build(
     lake: &Lake,
@@ -91,34 +88,7 @@ pub async fn build(
         })
         .await;
     bar.finish_and_clear();
-    // The forecasts read the marts just written.
-    let result = match result {
-        Ok(mut report) => {
-            let started = std::time::Instant::now();
-            let written = async {
-                let ctx = marts.query_session().await?;
-                crate::forecasts::write(lake, &ctx, FORECAST_WINDOW_DAYS).await
-            }
-            .await;
-            match written {
-                Ok(rows) => {
-                    report.models.push(flowlake_marts::ModelReport {
-                        name: crate::forecasts::MART_FORECASTS.into(),
-                        layer: flowlake_marts::Layer::Mart,
-                        rows,
-                        duration: started.elapsed(),
-                        path: Some(format!(
-                            "marts/{}/data.parquet",
-                            crate::forecasts::MART_FORECASTS
-                        )),
-                    });
-                    Ok(report)
-                }
-                Err(e) => Err(e.context("writing mart_forecasts")),
-            }
-        }
-        Err(e) => Err(anyhow::Error::new(e)),
-    };
+    let result = result.map_err(anyhow::Error::new);
     if let Ok(report) = &result {
         for m in &report.models {
             if let Some(p) = &m.path {

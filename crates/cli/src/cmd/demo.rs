@@ -7,7 +7,7 @@ use flowlake_github::{GithubConfig, Secret};
 use flowlake_jira::{Auth as JiraAuth, Flavor, JiraConfig, Secret as JiraSecret};
 use flowlake_sim::{Scale, SimConfig};
 
-use crate::cmd::{build, ingest, sql};
+use crate::cmd::{build, sql};
 use crate::config::Config;
 use crate::plan;
 
@@ -57,7 +57,7 @@ pub async fn run(args: Args, cfg: &Config) -> Result<()> {
     // the demo crawl without testing anything more.
     gh.backoff = std::time::Duration::from_millis(50);
     let (ingest_report, manifest) =
-        ingest::ingest_github(&lake, gh, "demo", &cfg.hash(), args.json).await?;
+        crate::steps::ingest::ingest_github(&lake, gh, "demo", &cfg.hash(), args.json).await?;
     // The same org's Jira site, served by the same simulator (Cloud flavour, API token).
     let org = sim.org();
     let mut jira = sim_jira_config(&sim, &sim_cfg);
@@ -68,7 +68,8 @@ pub async fn run(args: Args, cfg: &Config) -> Result<()> {
         .map(str::to_string)
         .collect();
     jira.backoff = std::time::Duration::from_millis(50);
-    let (jira_report, _) = ingest::ingest_jira(&lake, jira, "demo", &cfg.hash(), args.json).await?;
+    let (jira_report, _) =
+        crate::steps::ingest::ingest_jira(&lake, jira, "demo", &cfg.hash(), args.json).await?;
     // The simulated org knows its teams; a real one says them in [teams] of flowlake.toml.
     let mut cfg = with_sim_teams(cfg, org);
     // "Now" for ages and throughput is the simulator's clock, not the wall clock.

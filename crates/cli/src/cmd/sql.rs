@@ -43,12 +43,12 @@ impl Session {
     /// Register every table of `lake`.
     pub async fn open(lake: &Lake) -> Result<Session> {
         let ctx = flowlake_marts::session_for_query(lake).await?;
-        crate::forecasts::register(&ctx, lake).await?;
         Ok(Session(ctx))
     }
 
     /// Run one statement when `table` exists; no batches otherwise (a lake built by a binary
     /// without that model).
+    #[cfg(feature = "demo")]
     pub async fn run_if_exists(&self, table: &str, sql: &str) -> Result<Vec<RecordBatch>> {
         if self.0.table_exist(table)? {
             self.run(sql).await

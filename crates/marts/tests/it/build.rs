@@ -29,7 +29,8 @@ pub async fn loaded_fixture_session() -> SessionContext {
     ctx
 }
 
-async fn write_raw(ctx: &SessionContext, lake: &Lake) {
+/// Writes the raw tables of a fixture session into `lake` as raw Parquet files.
+pub async fn write_raw(ctx: &SessionContext, lake: &Lake) {
     for table in RAW_TABLES.iter() {
         let schema = table.file_schema();
         let columns: Vec<String> = schema

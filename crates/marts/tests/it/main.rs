@@ -6,8 +6,11 @@
 //! - `recompute`: `mart_dora` agrees with a recomputation in Rust from the `fct_*` tables.
 //! - `contract`: the raw schemas here match the ones the connectors write; the marts have the
 //!   columns of their table contracts.
+//! - `forecasts`: `mart_forecasts`, a Rust model of the graph, agrees with the pre-move code
+//!   kept as an oracle.
 
 mod build;
 mod contract;
+mod forecasts;
 mod recompute;
 mod slt;

@@ -1,12 +1,13 @@
 //! Where histories come from: a CSV file, or the lake's `mart_throughput_daily` and
 //! `fct_work_items`.
 
-use anyhow::{Context, Result, anyhow, bail};
-use arrow::array::{Array, AsArray};
-use arrow::datatypes::{DataType, Date32Type, Int64Type};
+use anyhow::{Context, Result, bail};
+use arrow::array::AsArray;
+use arrow::datatypes::Int64Type;
 use datafusion::prelude::{ParquetReadOptions, SessionContext};
 use flowlake_forecast::History;
 use flowlake_lake::Lake;
+use flowlake_marts::throughput::{read_histories, read_project_history};
 
 use super::{MART, WorkScope};
 
@@ -41,66 +42,20 @@ pub(super) async fn mart_session(lake: &Lake) -> Result<SessionContext> {
     Ok(ctx)
 }
 
-/// One project's days from the mart in `ctx`.
+/// One project's days from the mart in `ctx`, through the marts crate's typed reader (the
+/// one `mart_forecasts` uses too).
 pub(super) async fn read_project(ctx: &SessionContext, project: &str) -> Result<History> {
-    let sql = history_sql(project);
-    let batches = ctx
-        .sql(&sql)
+    if let Some(h) = read_project_history(ctx, project)
         .await
-        .with_context(|| format!("reading {MART} (columns day, project, items_done)"))?
-        .collect()
-        .await
-        .with_context(|| format!("reading {MART}"))?;
-    let mut days = Vec::new();
-    for b in &batches {
-        let (day, done) = (b.column(0), b.column(1));
-        if day.data_type() != &DataType::Date32 || done.data_type() != &DataType::Int64 {
-            bail!(
-                "{MART}: unexpected column types {} and {}",
-                day.data_type(),
-                done.data_type()
-            );
-        }
-        let (day, done) = (
-            day.as_primitive::<Date32Type>(),
-            done.as_primitive::<Int64Type>(),
-        );
-        for i in 0..b.num_rows() {
-            if day.is_null(i) || done.is_null(i) {
-                bail!("{MART}: project {project} has a row with a null day or items_done");
-            }
-            let d = Date32Type::to_naive_date_opt(day.value(i))
-                .ok_or_else(|| anyhow!("{MART}: day out of range"))?;
-            days.push((d, done.value(i)));
-        }
+        .with_context(|| format!("reading {MART}, project {project}"))?
+    {
+        return Ok(h);
     }
-    if days.is_empty() {
-        let projects = ctx
-            .sql(&format!(
-                "select distinct project from {MART} order by project"
-            ))
-            .await?
-            .collect()
-            .await?;
-        let names = arrow::util::pretty::pretty_format_columns(
-            "project",
-            &projects
-                .iter()
-                .map(|b| b.column(0).clone())
-                .collect::<Vec<_>>(),
-        )
-        .map(|t| {
-            t.to_string()
-                .lines()
-                .filter(|l| l.starts_with('|') && !l.contains("project"))
-                .map(|l| l.trim_matches(|c| c == '|' || c == ' ').to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        })
-        .unwrap_or_default();
-        bail!("--project {project}: no rows in {MART} (projects there: {names})");
-    }
-    History::new(days).with_context(|| format!("{MART}, project {project}"))
+    let names = project_names(ctx).await?;
+    bail!(
+        "--project {project}: no rows in {MART} (projects there: {})",
+        names.join(", ")
+    );
 }
 
 /// Items of an epic or fix version in `project` that are neither done nor deleted.
@@ -153,31 +108,20 @@ pub(super) async fn remaining_items(lake: &Lake, project: &str, scope: &WorkScop
 
 /// The projects in the lake's mart, sorted.
 pub(super) async fn lake_projects(ctx: &SessionContext, lake: &Lake) -> Result<Vec<String>> {
-    let batches = ctx
-        .sql(&format!(
-            "select distinct cast(project as varchar) from {MART} where project is not null \
-             order by 1"
-        ))
-        .await?
-        .collect()
-        .await
-        .with_context(|| format!("reading the projects of {MART}"))?;
-    let mut out = Vec::new();
-    for b in &batches {
-        let col = arrow::compute::cast(b.column(0), &DataType::Utf8)?;
-        let col = col.as_string::<i32>();
-        out.extend((0..col.len()).map(|i| col.value(i).to_string()));
-    }
+    let out = project_names(ctx).await?;
     if out.is_empty() {
         bail!("{MART} in {} has no projects", lake.url());
     }
     Ok(out)
 }
 
-pub(super) fn history_sql(project: &str) -> String {
-    format!(
-        "select cast(day as date) as day, cast(items_done as bigint) as items_done \
-         from {MART} where project = '{}' order by day",
-        project.replace('\'', "''")
-    )
+/// Every project key in the mart, sorted, each once (whatever its workspaces).
+async fn project_names(ctx: &SessionContext) -> Result<Vec<String>> {
+    let keys = read_histories(ctx)
+        .await
+        .with_context(|| format!("reading the projects of {MART}"))?
+        .into_keys()
+        .map(|k| k.project)
+        .collect::<std::collections::BTreeSet<_>>();
+    Ok(keys.into_iter().collect())
 }

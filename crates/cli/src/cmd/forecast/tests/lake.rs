@@ -283,8 +283,8 @@ async fn lake_history_is_read_for_one_project() {
     let df = ctx
         .sql(
             "select * from (values \
-             (date '2026-01-02', 'PAY', 2), (date '2026-01-01', 'PAY', 1), \
-             (date '2026-01-01', 'OPS', 9)) as t(day, project, items_done)",
+             ('acme', date '2026-01-02', 'PAY', 2), ('acme', date '2026-01-01', 'PAY', 1), \
+             ('acme', date '2026-01-01', 'OPS', 9)) as t(workspace, day, project, items_done)",
         )
         .await
         .unwrap();

@@ -1,8 +1,10 @@
 //! The command's tests: flags to plan, outputs in every format, bad input. Split by theme:
-//! `robust` (window choice, track record, calibration, both-question backtests) and `lake`
-//! (histories and counts read from a lake, pooling, errors naming the flag).
+//! `robust` (window choice, track record, calibration, both-question backtests), `lake`
+//! (histories and counts read from a lake, pooling, errors naming the flag) and `render`
+//! (outputs pinned in full over tiny histories).
 
 mod lake;
+mod render;
 mod robust;
 
 use super::*;
@@ -182,14 +184,6 @@ fn lake_source_and_default_start() {
     let v = run_json(&["when", "--history", "h.csv", "--items", "3"]);
     assert_eq!(v["start"], "2026-03-02");
     assert_eq!(v["sample"]["window_end"], "2026-03-01");
-}
-
-#[test]
-fn history_sql_filters_the_project_and_escapes_quotes() {
-    let sql = sources::history_sql("O'NEIL");
-    assert!(sql.contains("from mart_throughput_daily"), "{sql}");
-    assert!(sql.contains("where project = 'O''NEIL'"), "{sql}");
-    assert!(sql.contains("order by day"), "{sql}");
 }
 
 #[test]

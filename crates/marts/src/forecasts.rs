@@ -1,50 +1,106 @@
-//! `mart_forecasts`: the forecasts a report shows, written after the SQL marts.
+//! `mart_forecasts`: the forecasts a report shows, a Rust model of the marts graph.
 //!
-//! For every open scope of the Jira marts, one row: an epic's or a fix version's (release's)
-//! remaining items ("when will they be done?", p50/p70/p85/p95 dates) and an active sprint's
-//! remaining items against the days it has left ("how likely is it done by the sprint's
-//! end?"). The
-//! history is the scope's project's `mart_throughput_daily` as of the build's `as_of` day; the
-//! forecast is exact (convolution of the empirical daily distribution), so the table is
-//! deterministic and has no simulation noise. The forecast's default rules apply (automatic
-//! window, bulk days, regime changes, weekday-only work, calibration), and each row carries
-//! the p85 track record of "when will the remaining items be done?" on the project's past.
+//! For every open scope of [`SCOPES`] (`int_forecast_scopes`), one row: an epic's or a fix
+//! version's (release's) remaining items ("when will they be done?", p50/p70/p85/p95 dates) and
+//! an active sprint's remaining items against the days it has left ("how likely is it done by
+//! the sprint's end?"). The history is the scope's project's `mart_throughput_daily` (read by
+//! [`crate::throughput::read_histories`]) up to the build's `as_of` day; the forecast is exact
+//! (convolution of the empirical daily distribution), so the table is deterministic and has no
+//! simulation noise. The forecast's default rules apply (automatic window, bulk days, regime
+//! changes, weekday-only work, calibration), and each row carries the p85 track record of
+//! "when will the remaining items be done?" on the project's past.
 //!
-//! It is not a SQL model because the forecast is Rust (`flowlake-forecast`); it is written
-//! like one, as `marts/mart_forecasts/data.parquet`, one whole object, and `flowlake sql`
-//! reads it like any mart.
+//! It is a [`RustModel`] because the forecast is Rust (`flowlake-forecast`): the graph builds
+//! it after the two SQL models it declares, and writes it like every mart, as
+//! `marts/mart_forecasts/data.parquet`.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use anyhow::{Context, Result};
 use arrow::array::{
     Array, ArrayRef, AsArray, BooleanBuilder, Date32Builder, Float64Builder, Int64Builder,
     RecordBatch, StringBuilder,
 };
 use arrow::datatypes::{DataType, Date32Type, Field, Float64Type, Int64Type, Schema, SchemaRef};
 use chrono::{Duration, NaiveDate};
-use datafusion::prelude::SessionContext;
+use datafusion::error::DataFusionError;
+use datafusion::prelude::{SessionContext, cast, col};
 use flowlake_forecast::{
     Feature, FeaturesQuery, History, HowManyQuery, Method, Options, TrackRecord, WhenQuery,
 };
-use flowlake_lake::Lake;
+
+use crate::error::{Error, Result};
+use crate::models::{RustModel, RustModelFuture};
+use crate::throughput::{self, ProjectKey};
 
 /// The table's name, and where it is written.
-pub const MART_FORECASTS: &str = "mart_forecasts";
+pub const NAME: &str = "mart_forecasts";
+
+/// The SQL model of the open scopes.
+pub const SCOPES: &str = "int_forecast_scopes";
+
+/// Days of history the forecasts sample when the automatic window does not choose.
+pub const WINDOW_DAYS: u32 = 90;
 
 /// Percentile levels written as columns.
 const LEVELS: [u8; 4] = [50, 70, 85, 95];
 
-/// One open scope to forecast.
+/// The model, as the graph knows it.
+pub(crate) const MODEL: RustModel = RustModel {
+    name: NAME,
+    reads: &[SCOPES, throughput::TABLE],
+    source: file!(),
+    schema,
+    run,
+};
+
+fn run(ctx: &SessionContext) -> RustModelFuture<'_> {
+    Box::pin(async move {
+        let histories = throughput::read_histories(ctx).await?;
+        let scopes = read_scopes(ctx).await?;
+        let rows = forecast_scopes(&histories, &scopes, WINDOW_DAYS);
+        Ok(vec![to_batch(&rows)?])
+    })
+}
+
+/// What a scope is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ScopeType {
+    /// An epic: its child items.
+    Epic,
+    /// A fix version (a release): the items listing it.
+    FixVersion,
+    /// An active sprint: its items, and its end day as the target.
+    Sprint,
+}
+
+impl ScopeType {
+    /// The `scope_type` value: `epic`, `fix_version` or `sprint`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ScopeType::Epic => "epic",
+            ScopeType::FixVersion => "fix_version",
+            ScopeType::Sprint => "sprint",
+        }
+    }
+
+    /// The scope type a `scope_type` value names.
+    pub fn parse(value: &str) -> Option<ScopeType> {
+        [ScopeType::Epic, ScopeType::FixVersion, ScopeType::Sprint]
+            .into_iter()
+            .find(|t| t.as_str() == value)
+    }
+}
+
+/// One open scope to forecast: a row of `int_forecast_scopes`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Scope {
     /// Jira site.
     pub workspace: String,
     /// The project whose throughput the forecast samples.
     pub project: String,
-    /// `epic`, `fix_version` or `sprint`.
-    pub scope_type: &'static str,
+    /// Epic, fix version or sprint.
+    pub scope_type: ScopeType,
     /// Epic key, version name or sprint id.
     pub scope_key: String,
     /// A label for reports.
@@ -82,6 +138,96 @@ pub struct Row {
     pub calibrated: bool,
 }
 
+/// The scopes of `ctx`'s `int_forecast_scopes`, in a stable order: epics, fix versions, then
+/// sprints, each by workspace, project and key (sprint ids as numbers).
+pub async fn read_scopes(ctx: &SessionContext) -> Result<Vec<Scope>> {
+    let wrap = |source: DataFusionError| Error::Read {
+        table: SCOPES.to_string(),
+        source,
+    };
+    let columns = [
+        ("workspace", DataType::Utf8),
+        ("project", DataType::Utf8),
+        ("scope_type", DataType::Utf8),
+        ("scope_key", DataType::Utf8),
+        ("scope_name", DataType::Utf8),
+        ("remaining_items", DataType::Int64),
+        ("remaining_points", DataType::Float64),
+        ("target_date", DataType::Date32),
+        ("is_in_progress", DataType::Boolean),
+    ];
+    let batches = ctx
+        .table(SCOPES)
+        .await
+        .map_err(wrap)?
+        .select(
+            columns
+                .iter()
+                .map(|(name, t)| cast(col(*name), t.clone()).alias(*name))
+                .collect::<Vec<_>>(),
+        )
+        .map_err(wrap)?
+        .collect()
+        .await
+        .map_err(wrap)?;
+    let null = |i: usize| Error::NullValue {
+        table: SCOPES.to_string(),
+        column: columns[i].0.to_string(),
+    };
+    let mut out = Vec::new();
+    for b in &batches {
+        let s: Vec<_> = (0..5).map(|i| b.column(i).as_string::<i32>()).collect();
+        let remaining = b.column(5).as_primitive::<Int64Type>();
+        let points = b.column(6).as_primitive::<Float64Type>();
+        let target = b.column(7).as_primitive::<Date32Type>();
+        let in_progress = b.column(8).as_boolean();
+        for i in 0..b.num_rows() {
+            for (c, array) in [(0, s[0] as &dyn Array), (1, s[1]), (2, s[2]), (3, s[3])]
+                .into_iter()
+                .chain([(5, remaining as &dyn Array), (8, in_progress)])
+            {
+                if array.is_null(i) {
+                    return Err(null(c));
+                }
+            }
+            let scope_type =
+                ScopeType::parse(s[2].value(i)).ok_or_else(|| Error::UnexpectedValue {
+                    table: SCOPES.to_string(),
+                    column: "scope_type".to_string(),
+                    value: s[2].value(i).to_string(),
+                })?;
+            out.push(Scope {
+                workspace: s[0].value(i).to_string(),
+                project: s[1].value(i).to_string(),
+                scope_type,
+                scope_key: s[3].value(i).to_string(),
+                scope_name: (!s[4].is_null(i)).then(|| s[4].value(i).to_string()),
+                remaining_items: remaining.value(i),
+                remaining_points: (!points.is_null(i)).then(|| points.value(i)),
+                target: (!target.is_null(i))
+                    .then(|| Date32Type::to_naive_date_opt(target.value(i)))
+                    .flatten(),
+                in_progress: in_progress.value(i),
+            });
+        }
+    }
+    out.sort_by(|a, b| scope_order(a).cmp(&scope_order(b)));
+    Ok(out)
+}
+
+fn scope_order(s: &Scope) -> (ScopeType, &str, &str, Option<u64>, &str) {
+    let numeric = (s.scope_type == ScopeType::Sprint)
+        .then(|| s.scope_key.parse().ok())
+        .flatten();
+    (
+        s.scope_type,
+        &s.workspace,
+        &s.project,
+        numeric,
+        &s.scope_key,
+    )
+}
+
 /// Forecasts every scope against its project's history; scopes whose project has no history
 /// get no row.
 ///
@@ -92,7 +238,7 @@ pub struct Row {
 ///   with as many in parallel as the project has epics in progress now (at least one);
 ///   10,000 seeded trials, so the table is the same on every build of the same lake.
 pub fn forecast_scopes(
-    histories: &BTreeMap<(String, String), History>,
+    histories: &BTreeMap<ProjectKey, History>,
     scopes: &[Scope],
     window_days: u32,
 ) -> Vec<Row> {
@@ -115,13 +261,13 @@ pub fn forecast_scopes(
         ..exact.clone()
     };
     let mut rows = Vec::new();
-    let mut epics: BTreeMap<(String, String), Vec<&Scope>> = BTreeMap::new();
+    let mut epics: BTreeMap<ProjectKey, Vec<&Scope>> = BTreeMap::new();
     for scope in scopes {
-        let key = (scope.workspace.clone(), scope.project.clone());
+        let key = ProjectKey::new(&scope.workspace, &scope.project);
         let Some(history) = histories.get(&key) else {
             continue;
         };
-        if scope.scope_type == "epic" {
+        if scope.scope_type == ScopeType::Epic {
             epics.entry(key).or_default().push(scope);
             continue;
         }
@@ -304,7 +450,7 @@ pub fn to_batch(rows: &[Row]) -> Result<RecordBatch> {
         calibrated.append_value(r.calibrated);
         s[0].append_value(&r.scope.workspace);
         s[1].append_value(&r.scope.project);
-        s[2].append_value(r.scope.scope_type);
+        s[2].append_value(r.scope.scope_type.as_str());
         s[3].append_value(&r.scope.scope_key);
         s[4].append_option(r.scope.scope_name.as_deref());
         as_of.append_value(days(r.as_of));
@@ -340,219 +486,10 @@ pub fn to_batch(rows: &[Row]) -> Result<RecordBatch> {
         cols.push(Arc::new(b.finish()));
     }
     cols.push(Arc::new(calibrated.finish()));
-    Ok(RecordBatch::try_new(schema(), cols)?)
-}
-
-/// Whether `table` is registered with every one of `columns`.
-async fn has_columns(ctx: &SessionContext, table: &str, columns: &[&str]) -> bool {
-    match ctx.table(table).await {
-        Ok(df) => columns
-            .iter()
-            .all(|c| df.schema().fields().iter().any(|f| f.name() == c)),
-        Err(_) => false,
-    }
-}
-
-async fn query(ctx: &SessionContext, sql: &str) -> Result<Vec<RecordBatch>> {
-    ctx.sql(sql)
-        .await
-        .with_context(|| format!("planning {sql}"))?
-        .collect()
-        .await
-        .with_context(|| format!("running {sql}"))
-}
-
-fn str_col(b: &RecordBatch, i: usize) -> Result<ArrayRef> {
-    Ok(arrow::compute::cast(b.column(i), &DataType::Utf8)?)
-}
-
-/// Every project's daily history from `mart_throughput_daily`.
-pub async fn read_histories(ctx: &SessionContext) -> Result<BTreeMap<(String, String), History>> {
-    let batches = query(
-        ctx,
-        "select workspace, project, cast(day as date) as d, cast(items_done as bigint) as n \
-         from mart_throughput_daily order by workspace, project, d",
-    )
-    .await?;
-    let mut days: BTreeMap<(String, String), Vec<(NaiveDate, i64)>> = BTreeMap::new();
-    for b in &batches {
-        let (ws, pr) = (str_col(b, 0)?, str_col(b, 1)?);
-        let (ws, pr) = (ws.as_string::<i32>(), pr.as_string::<i32>());
-        let day = b.column(2).as_primitive::<Date32Type>();
-        let done = b.column(3).as_primitive::<Int64Type>();
-        for i in 0..b.num_rows() {
-            if ws.is_null(i) || pr.is_null(i) || day.is_null(i) || done.is_null(i) {
-                continue;
-            }
-            let Some(d) = Date32Type::to_naive_date_opt(day.value(i)) else {
-                continue;
-            };
-            days.entry((ws.value(i).to_string(), pr.value(i).to_string()))
-                .or_default()
-                .push((d, done.value(i)));
-        }
-    }
-    days.into_iter()
-        .map(|(k, v)| {
-            let h = History::new(v)
-                .with_context(|| format!("mart_throughput_daily, project {} ({})", k.1, k.0))?;
-            Ok((k, h))
-        })
-        .collect()
-}
-
-/// Rows of `(workspace, project, key, name, remaining_items, remaining_points, target,
-/// items_in_progress)` from
-/// `sql`, as scopes of `scope_type`.
-async fn read_scopes(
-    ctx: &SessionContext,
-    sql: &str,
-    scope_type: &'static str,
-) -> Result<Vec<Scope>> {
-    let mut out = Vec::new();
-    for b in query(ctx, sql).await? {
-        let cols: Vec<ArrayRef> = (0..4).map(|i| str_col(&b, i)).collect::<Result<_>>()?;
-        let s: Vec<_> = cols.iter().map(|c| c.as_string::<i32>()).collect();
-        let remaining = arrow::compute::cast(b.column(4), &DataType::Int64)?;
-        let remaining = remaining.as_primitive::<Int64Type>();
-        let points = arrow::compute::cast(b.column(5), &DataType::Float64)?;
-        let points = points.as_primitive::<Float64Type>();
-        let target = arrow::compute::cast(b.column(6), &DataType::Date32)?;
-        let target = target.as_primitive::<Date32Type>();
-        let in_progress = arrow::compute::cast(b.column(7), &DataType::Int64)?;
-        let in_progress = in_progress.as_primitive::<Int64Type>();
-        for i in 0..b.num_rows() {
-            if s[0].is_null(i) || s[1].is_null(i) || s[2].is_null(i) || remaining.is_null(i) {
-                continue;
-            }
-            out.push(Scope {
-                workspace: s[0].value(i).to_string(),
-                project: s[1].value(i).to_string(),
-                scope_type,
-                scope_key: s[2].value(i).to_string(),
-                scope_name: (!s[3].is_null(i)).then(|| s[3].value(i).to_string()),
-                remaining_items: remaining.value(i),
-                remaining_points: (!points.is_null(i)).then(|| points.value(i)),
-                target: (!target.is_null(i))
-                    .then(|| Date32Type::to_naive_date_opt(target.value(i)))
-                    .flatten(),
-                in_progress: !in_progress.is_null(i) && in_progress.value(i) > 0,
-            });
-        }
-    }
-    Ok(out)
-}
-
-/// Open epics: items under the epic not done yet (the epic itself not counted).
-const EPICS_SQL: &str = "\
-    select w.workspace, w.project, w.epic_key, cast(null as varchar) as name, \
-           count(*) as remaining_items, sum(w.story_points) as remaining_points, \
-           cast(null as date) as target, \
-           count(*) filter (where w.status_category = 'indeterminate') as in_progress \
-    from fct_work_items as w \
-    where w.deleted_at is null and w.epic_key is not null \
-      and coalesce(w.status_category, '') <> 'done' \
-      and coalesce(w.issue_type, '') <> 'Epic' \
-    group by w.workspace, w.project, w.epic_key \
-    order by w.workspace, w.project, w.epic_key";
-
-/// Fix versions (releases): items of the version not done yet, in the project they belong to.
-const FIX_VERSIONS_SQL: &str = "\
-    select workspace, project, version, version as name, \
-           count(*) filter (where coalesce(status_category, '') <> 'done') as remaining_items, \
-           sum(case when coalesce(status_category, '') <> 'done' then story_points end) \
-               as remaining_points, \
-           cast(null as date) as target, \
-           count(*) filter (where status_category = 'indeterminate') as in_progress \
-    from ( \
-        select workspace, project, status_category, story_points, \
-               trim(unnest(string_to_array(fix_versions, ','))) as version \
-        from fct_work_items \
-        where deleted_at is null and fix_versions is not null \
-          and lower(coalesce(issue_type, '')) <> 'epic' \
-    ) as v \
-    where version <> '' \
-    group by workspace, project, version \
-    having count(*) filter (where coalesce(status_category, '') <> 'done') > 0 \
-    order by workspace, project, version";
-
-/// Active sprints: items in the sprint not done yet, and the sprint's planned end day.
-const SPRINTS_SQL: &str = "\
-    select w.workspace, w.project, cast(s.sprint_id as varchar) as sprint_key, max(s.name) as sprint_name, \
-           count(*) as remaining_items, sum(w.story_points) as remaining_points, \
-           cast(max(s.planned_end_at) as date) as target, 0 as in_progress \
-    from fct_work_items as w \
-    join mart_sprints as s on s.workspace = w.workspace and s.sprint_id = w.sprint_id \
-    where w.deleted_at is null and s.state = 'active' \
-      and coalesce(w.status_category, '') <> 'done' \
-    group by w.workspace, w.project, s.sprint_id \
-    order by w.workspace, w.project, s.sprint_id";
-
-/// Builds `mart_forecasts` from a session over the built marts and writes it to the lake.
-/// Returns the rows written.
-pub async fn write(lake: &Lake, ctx: &SessionContext, window_days: u32) -> Result<usize> {
-    let rows = if has_columns(
-        ctx,
-        "mart_throughput_daily",
-        &["workspace", "project", "day", "items_done"],
-    )
-    .await
-        && has_columns(
-            ctx,
-            "fct_work_items",
-            &[
-                "epic_key",
-                "sprint_id",
-                "story_points",
-                "status_category",
-                "deleted_at",
-            ],
-        )
-        .await
-    {
-        let histories = read_histories(ctx).await?;
-        let mut scopes = read_scopes(ctx, EPICS_SQL, "epic").await?;
-        if has_columns(ctx, "fct_work_items", &["fix_versions"]).await {
-            scopes.extend(read_scopes(ctx, FIX_VERSIONS_SQL, "fix_version").await?);
-        }
-        if has_columns(
-            ctx,
-            "mart_sprints",
-            &["sprint_id", "name", "state", "planned_end_at"],
-        )
-        .await
-        {
-            scopes.extend(read_scopes(ctx, SPRINTS_SQL, "sprint").await?);
-        }
-        forecast_scopes(&histories, &scopes, window_days)
-    } else {
-        Vec::new()
-    };
-    let batch = to_batch(&rows)?;
-    lake.put_parquet(
-        &format!("marts/{MART_FORECASTS}/data.parquet"),
-        &[batch],
-        schema(),
-    )
-    .await
-    .with_context(|| format!("writing {MART_FORECASTS}"))?;
-    Ok(rows.len())
-}
-
-/// Registers `mart_forecasts` in `ctx` when the lake has it (it is no SQL model, so the marts
-/// session does not know it).
-pub async fn register(ctx: &SessionContext, lake: &Lake) -> Result<()> {
-    let rel = format!("marts/{MART_FORECASTS}");
-    if lake.exists_prefix(&rel).await? {
-        ctx.register_parquet(
-            MART_FORECASTS,
-            &lake.table_url(&rel),
-            datafusion::prelude::ParquetReadOptions::default(),
-        )
-        .await
-        .with_context(|| format!("reading {}", lake.table_url(&rel)))?;
-    }
-    Ok(())
+    RecordBatch::try_new(schema(), cols).map_err(|source| Error::Batch {
+        model: NAME.to_string(),
+        source,
+    })
 }
 
 #[cfg(test)]
@@ -563,7 +500,7 @@ mod tests {
         s.parse().unwrap()
     }
 
-    fn scope(kind: &'static str, remaining: i64, target: Option<NaiveDate>) -> Scope {
+    fn scope(kind: ScopeType, remaining: i64, target: Option<NaiveDate>) -> Scope {
         Scope {
             workspace: "acme".into(),
             project: "PAY".into(),
@@ -581,17 +518,17 @@ mod tests {
     fn constant_throughput_gives_exact_dates_and_certain_sprints() {
         // Two items a day for 60 days ending 2026-03-01: 10 items take exactly 5 days.
         let h = History::from_counts(d("2026-01-01"), vec![2; 60]).unwrap();
-        let histories = BTreeMap::from([(("acme".to_string(), "PAY".to_string()), h)]);
+        let histories = BTreeMap::from([(ProjectKey::new("acme", "PAY"), h)]);
         let rows = forecast_scopes(
             &histories,
             &[
-                scope("epic", 10, None),
-                scope("sprint", 10, Some(d("2026-03-06"))),
-                scope("sprint", 10, Some(d("2026-03-05"))),
-                scope("sprint", 1, Some(d("2026-02-28"))),
+                scope(ScopeType::Epic, 10, None),
+                scope(ScopeType::Sprint, 10, Some(d("2026-03-06"))),
+                scope(ScopeType::Sprint, 10, Some(d("2026-03-05"))),
+                scope(ScopeType::Sprint, 1, Some(d("2026-02-28"))),
                 Scope {
                     project: "NOPE".into(),
-                    ..scope("epic", 1, None)
+                    ..scope(ScopeType::Epic, 1, None)
                 },
             ],
             90,
@@ -614,7 +551,7 @@ mod tests {
             Some(0.0),
             "a sprint already over"
         );
-        assert_eq!(rows[3].scope.scope_type, "epic");
+        assert_eq!(rows[3].scope.scope_type, ScopeType::Epic);
         for l in LEVELS {
             assert_eq!(
                 rows[3].dates[&l],
@@ -632,10 +569,10 @@ mod tests {
         // Two items a day; PAY-10 (4 items) and PAY-9 (6 items), one at a time: PAY-9 first
         // (key order), done on day 3; PAY-10 gets day 3's spare item and is done on day 5.
         let h = History::from_counts(d("2026-01-01"), vec![2; 60]).unwrap();
-        let histories = BTreeMap::from([(("acme".to_string(), "PAY".to_string()), h)]);
+        let histories = BTreeMap::from([(ProjectKey::new("acme", "PAY"), h)]);
         let epic = |k: &str, n| Scope {
             scope_key: k.into(),
-            ..scope("epic", n, None)
+            ..scope(ScopeType::Epic, n, None)
         };
         let rows = forecast_scopes(&histories, &[epic("PAY-10", 4), epic("PAY-9", 6)], 90);
         assert_eq!(rows[0].scope.scope_key, "PAY-9");
@@ -666,72 +603,6 @@ mod tests {
         assert_eq!(rows[0].dates[&85], Some(d("2026-03-06")));
     }
 
-    #[tokio::test]
-    async fn scopes_come_from_the_work_items() {
-        let ctx = SessionContext::new();
-        ctx.sql(
-            "create table fct_work_items as select * from (values \
-             ('ws', 'PAY', 'PAY-1', 'Story', 'indeterminate', 'v1, v2', 2.0, 'PAY-9'), \
-             ('ws', 'PAY', 'PAY-2', 'Story', 'done', 'v1', 3.0, 'PAY-9'), \
-             ('ws', 'PAY', 'PAY-3', 'Bug', 'new', 'v2', 5.0, 'PAY-9'), \
-             ('ws', 'PAY', 'PAY-4', 'Bug', 'done', 'v3', 1.0, cast(null as varchar)), \
-             ('ws', 'PAY', 'PAY-9', 'Epic', 'indeterminate', 'v1', cast(null as double), cast(null as varchar)) \
-             ) as t(workspace, project, issue_key, issue_type, status_category, fix_versions, \
-             story_points, epic_key)",
-        )
-        .await
-        .unwrap()
-        .collect()
-        .await
-        .unwrap();
-        ctx.sql(
-            "create table fct_work_items2 as select *, cast(null as bigint) as sprint_id, \
-             cast(null as timestamp) as deleted_at from fct_work_items",
-        )
-        .await
-        .unwrap()
-        .collect()
-        .await
-        .unwrap();
-        ctx.deregister_table("fct_work_items").unwrap();
-        ctx.sql("create table fct_work_items as select * from fct_work_items2")
-            .await
-            .unwrap()
-            .collect()
-            .await
-            .unwrap();
-        let epics = read_scopes(&ctx, EPICS_SQL, "epic").await.unwrap();
-        assert_eq!(epics.len(), 1);
-        assert_eq!(
-            (
-                epics[0].scope_key.as_str(),
-                epics[0].remaining_items,
-                epics[0].remaining_points
-            ),
-            ("PAY-9", 2, Some(7.0))
-        );
-        assert!(epics[0].in_progress);
-        let versions = read_scopes(&ctx, FIX_VERSIONS_SQL, "fix_version")
-            .await
-            .unwrap();
-        let got: Vec<(&str, i64, Option<f64>, bool)> = versions
-            .iter()
-            .map(|s| {
-                (
-                    s.scope_key.as_str(),
-                    s.remaining_items,
-                    s.remaining_points,
-                    s.in_progress,
-                )
-            })
-            .collect();
-        // v1: PAY-1 open (the epic is not an item of the release); v2: PAY-1 and PAY-3; v3 done.
-        assert_eq!(
-            got,
-            vec![("v1", 1, Some(2.0), true), ("v2", 2, Some(7.0), true)]
-        );
-    }
-
     #[test]
     fn rows_carry_the_project_s_track_record() {
         // 400 days of 0, 2, 4, 1, 3 items, repeating: the model's p85 "when" date held at
@@ -742,14 +613,17 @@ mod tests {
             (0..400).map(|i| (i * 7 % 5) as u64).collect(),
         )
         .unwrap();
-        let histories = BTreeMap::from([(("acme".to_string(), "PAY".to_string()), h)]);
+        let histories = BTreeMap::from([(ProjectKey::new("acme", "PAY"), h)]);
         let rows = forecast_scopes(
             &histories,
-            &[scope("fix_version", 30, None), scope("epic", 30, None)],
+            &[
+                scope(ScopeType::FixVersion, 30, None),
+                scope(ScopeType::Epic, 30, None),
+            ],
             90,
         );
         let (release, epic) = (&rows[0], &rows[1]);
-        assert_eq!(epic.scope.scope_type, "epic");
+        assert_eq!(epic.scope.scope_type, ScopeType::Epic);
         for r in [release, epic] {
             let t = r.track.as_ref().expect("a track record");
             assert_eq!(t.origins, 52);
@@ -763,11 +637,11 @@ mod tests {
         assert!(!epic.calibrated, "a plan of epics is not calibrated");
         // A short history has no record: null columns, not zeros.
         let short = History::from_counts(d("2026-01-01"), vec![2; 20]).unwrap();
-        let histories = BTreeMap::from([(("acme".to_string(), "PAY".to_string()), short)]);
+        let histories = BTreeMap::from([(ProjectKey::new("acme", "PAY"), short)]);
         let mut all = rows.clone();
         all.extend(forecast_scopes(
             &histories,
-            &[scope("fix_version", 10, None)],
+            &[scope(ScopeType::FixVersion, 10, None)],
             90,
         ));
         assert_eq!(all[2].track, None);
@@ -798,8 +672,8 @@ mod tests {
     #[test]
     fn an_all_zero_history_is_a_warning_not_a_failure() {
         let h = History::from_counts(d("2026-01-01"), vec![0; 30]).unwrap();
-        let histories = BTreeMap::from([(("acme".to_string(), "PAY".to_string()), h)]);
-        let rows = forecast_scopes(&histories, &[scope("epic", 3, None)], 90);
+        let histories = BTreeMap::from([(ProjectKey::new("acme", "PAY"), h)]);
+        let rows = forecast_scopes(&histories, &[scope(ScopeType::Epic, 3, None)], 90);
         assert!(rows[0].dates.values().all(Option::is_none));
         assert!(rows[0].warnings.is_some());
     }
