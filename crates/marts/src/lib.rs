@@ -40,7 +40,8 @@ pub use config::{
 };
 pub use error::{Error, Result};
 pub use models::{
-    Layer, Model, ModelKind, Models, RustModel, RustModelFuture, referenced_tables, rust_models,
+    Layer, Model, ModelKind, Models, QUERIES_DIR, RustModel, RustModelFuture, query,
+    referenced_tables, rust_models,
 };
 pub use session::{
     BuildReport, Marts, ModelReport, fixture_session, mart_path, new_session, register_empty_raw,

@@ -147,6 +147,18 @@ pub fn rust_models() -> Vec<RustModel> {
     vec![crate::forecasts::MODEL]
 }
 
+/// The folder under `sql/` of read-only queries over the marts (`flowlake demo`, `people
+/// unmatched`, …): embedded with the models, never built as one.
+pub const QUERIES_DIR: &str = "queries/";
+
+/// The read-only query `sql/queries/<name>.sql`, as embedded at compile time.
+pub fn query(name: &str) -> Option<&'static str> {
+    embedded::EMBEDDED_SQL
+        .iter()
+        .find(|(p, _)| p.strip_prefix(QUERIES_DIR) == Some(&format!("{name}.sql")))
+        .map(|(_, sql)| *sql)
+}
+
 /// Every model of a `sql/` folder, in an order where each model comes after what it reads.
 #[derive(Clone, Debug)]
 pub struct Models {
@@ -213,6 +225,10 @@ impl Models {
             Ok(())
         };
         for (path, sql) in files {
+            // sql/queries/ holds read-only queries the CLI runs over the marts, not models.
+            if path.starts_with(QUERIES_DIR) {
+                continue;
+            }
             let name = Path::new(&path)
                 .file_stem()
                 .map(|s| s.to_string_lossy().to_lowercase())
@@ -442,6 +458,29 @@ mod tests {
         );
         let err = Models::from_files(files(&[("int_a.sql", "select * from nowhere")])).unwrap_err();
         assert!(matches!(err, Error::UnknownTable { .. }));
+    }
+
+    #[test]
+    fn queries_are_not_models_and_read_only_known_marts() {
+        let models = Models::embedded().unwrap();
+        let queries: Vec<_> = embedded::EMBEDDED_SQL
+            .iter()
+            .filter(|(p, _)| p.starts_with(QUERIES_DIR))
+            .collect();
+        assert!(queries.len() >= 9, "{}", queries.len());
+        for (path, sql) in queries {
+            let name = path.trim_start_matches(QUERIES_DIR).trim_end_matches(".sql");
+            assert!(models.get(name).is_none(), "{path} became a model");
+            assert_eq!(query(name), Some(*sql));
+            let lower = sql.to_lowercase();
+            for verb in ["insert ", "create ", "copy ", "drop ", "delete ", "update "] {
+                assert!(!lower.contains(verb), "{path}: read-only queries only ({verb})");
+            }
+            for table in referenced_tables(name, sql).unwrap() {
+                assert!(models.get(&table).is_some(), "{path} reads unknown table {table}");
+            }
+        }
+        assert_eq!(query("nope"), None);
     }
 
     #[test]

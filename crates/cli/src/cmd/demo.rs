@@ -78,71 +78,22 @@ pub async fn run(args: Args, cfg: &Config) -> Result<()> {
     }
     let build_report = build::build(&lake, &cfg, None, args.json).await?;
     let session = sql::Session::open(&lake).await?;
-    let dora = session
-        .run(
-            "select cast(period_start as date) as month, deployments, \
-             round(lead_time_p50_h, 1) as lead_time_p50_h, \
-             round(change_failure_rate, 3) as change_failure_rate, \
-             round(recovery_time_p50_h, 1) as recovery_time_p50_h, \
-             round(rework_rate, 3) as rework_rate, deployment_frequency_band, lead_time_band, \
-             change_failure_band, recovery_time_band from mart_dora \
-             where grain = 'month' and scope_type = 'org' \
-             order by period_start desc limit 3",
-        )
-        .await?;
-    let cycle = session
-        .run(
-            "select count(*) as prs, round(median(coding_time_h), 1) as coding_h, \
-             round(median(pickup_time_h), 1) as pickup_h, round(median(review_time_h), 1) as review_h, \
-             round(median(deploy_time_h), 1) as deploy_h, round(median(cycle_time_h), 1) as cycle_h \
-             from fct_pull_requests where deployed_at >= \
-             (select max(deployed_at) from fct_pull_requests) - interval '90 days'",
-        )
-        .await?;
+    let dora = session.run(sql::query("demo_dora")?).await?;
+    let cycle = session.run(sql::query("demo_cycle_time")?).await?;
     let flow = session
-        .run_if_exists(
-            "mart_flow_weekly",
-            "select project, count(*) as weeks, sum(throughput) as done, \
-             round(avg(throughput), 1) as per_week, \
-             round(avg(wip), 1) as avg_wip, \
-             round(median(cycle_time_p50_d), 1) as cycle_p50_d, \
-             round(median(cycle_time_p85_d), 1) as cycle_p85_d, \
-             round(avg(flow_efficiency), 2) as flow_efficiency \
-             from mart_flow_weekly \
-             where week_start >= (select max(week_start) from mart_flow_weekly) - interval '84 days' \
-             group by project order by project",
-        )
+        .run_if_exists("mart_flow_weekly", sql::query("demo_flow")?)
         .await?;
     let stale = session
-        .run_if_exists(
-            "mart_aging_wip",
-            "select issue_key, project, status, round(age_d, 1) as age_d, \
-             round(cycle_time_p85_d, 1) as p85_cycle_d \
-             from mart_aging_wip where is_stale order by age_d desc limit 8",
-        )
+        .run_if_exists("mart_aging_wip", sql::query("demo_stale_items")?)
         .await?;
     let stale_count = session
-        .run_if_exists(
-            "mart_aging_wip",
-            "select count(*) filter (where is_stale) as stale, count(*) as open_in_progress \
-             from mart_aging_wip",
-        )
+        .run_if_exists("mart_aging_wip", sql::query("demo_stale_count")?)
         .await?;
     let epics = session
-        .run_if_exists(
-            "mart_forecasts",
-            "select project, scope_key as epic_key, remaining_items as remaining, \
-             p50_date, p85_date, p95_date from mart_forecasts where scope_type = 'epic' \
-             order by p85_date desc, project, scope_key limit 5",
-        )
+        .run_if_exists("mart_forecasts", sql::query("demo_open_epics")?)
         .await?;
     let sprints = session
-        .run_if_exists(
-            "mart_forecasts",
-            "select project, scope_name as sprint, remaining_items as remaining, target_date, \
-             round(probability_by_target, 2) as p_done_by_end from mart_forecasts \
-             where scope_type = 'sprint' order by project",
-        )
+        .run_if_exists("mart_forecasts", sql::query("demo_active_sprints")?)
         .await?;
     if args.json {
         let dora_json = batches_json(&dora)?;
@@ -237,7 +188,7 @@ pub async fn run(args: Args, cfg: &Config) -> Result<()> {
     sql::print(&sprints, sql::Format::Table)?;
     println!();
     println!(
-        "next: flowlake sql --lake {} -e \"select * from mart_dora limit 5\"",
+        "next: flowlake sql --lake {} -e \"select * from mart_dora limit 5\"", // sql-ok: a command shown to the user
         lake.url()
     );
     Ok(())

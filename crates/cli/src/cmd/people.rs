@@ -27,11 +27,6 @@ pub struct UnmatchedArgs {
     format: Format,
 }
 
-/// The query behind `flowlake people unmatched`.
-pub const UNMATCHED_SQL: &str = "select workspace, source, kind, value, display_name, seen_items, \
-     suggestion, suggested_alias from mart_unmatched_identities \
-     order by workspace, source, seen_items desc, value";
-
 /// Run `flowlake people`.
 pub async fn run(command: PeopleCommand, cfg: &Config) -> Result<()> {
     match command {
@@ -50,7 +45,7 @@ async fn unmatched(args: UnmatchedArgs, cfg: &Config) -> Result<()> {
         .await
         .context("opening the lake")?;
     let batches = ctx
-        .sql(UNMATCHED_SQL)
+        .sql(crate::cmd::sql::query("people_unmatched")?)
         .await
         .context("planning mart_unmatched_identities")?
         .collect()

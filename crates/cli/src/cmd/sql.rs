@@ -11,6 +11,12 @@ use flowlake_lake::Lake;
 use crate::config::Config;
 use crate::plan;
 
+/// The read-only query `sql/queries/<name>.sql` (embedded in the binary).
+pub fn query(name: &str) -> Result<&'static str> {
+    flowlake_marts::query(name)
+        .ok_or_else(|| anyhow::anyhow!("sql/queries/{name}.sql is not in this build"))
+}
+
 /// Output formats.
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
 pub enum Format {

@@ -5,6 +5,7 @@ use anyhow::{Context, Result, bail};
 use arrow::array::AsArray;
 use arrow::datatypes::Int64Type;
 use datafusion::prelude::{ParquetReadOptions, SessionContext};
+use datafusion::scalar::ScalarValue;
 use flowlake_forecast::History;
 use flowlake_lake::Lake;
 use flowlake_marts::throughput::{read_histories, read_project_history};
@@ -63,26 +64,19 @@ pub(super) async fn remaining_items(lake: &Lake, project: &str, scope: &WorkScop
     let ctx = flowlake_marts::session_for_query(lake)
         .await
         .context("opening the lake")?;
-    let q = |s: &str| s.replace('\'', "''");
-    let (filter, what) = match scope {
-        WorkScope::Epic(k) => (format!("epic_key = '{}'", q(k)), format!("epic {k}")),
-        WorkScope::FixVersion(v) => (
-            format!(
-                "array_has(string_to_array(coalesce(fix_versions, ''), ','), '{}')",
-                q(v)
-            ),
-            format!("fix version {v}"),
-        ),
+    let (epic, fix_version, what) = match scope {
+        WorkScope::Epic(k) => (Some(k.clone()), None, format!("epic {k}")),
+        WorkScope::FixVersion(v) => (None, Some(v.clone()), format!("fix version {v}")),
     };
-    let sql = format!(
-        "select count(*) filter (where coalesce(status_category, '') <> 'done') as remaining, \
-         count(*) as total from fct_work_items \
-         where deleted_at is null and project = '{}' and {filter}",
-        q(project)
-    );
+    let params = vec![
+        ScalarValue::Utf8(Some(project.to_string())),
+        ScalarValue::Utf8(epic),
+        ScalarValue::Utf8(fix_version),
+    ];
     let batches = ctx
-        .sql(&sql)
+        .sql(crate::cmd::sql::query("forecast_remaining_items")?)
         .await
+        .and_then(|df| df.with_param_values(params))
         .with_context(|| format!("reading fct_work_items for {what}"))?
         .collect()
         .await
