@@ -469,15 +469,23 @@ mod tests {
             .collect();
         assert!(queries.len() >= 9, "{}", queries.len());
         for (path, sql) in queries {
-            let name = path.trim_start_matches(QUERIES_DIR).trim_end_matches(".sql");
+            let name = path
+                .trim_start_matches(QUERIES_DIR)
+                .trim_end_matches(".sql");
             assert!(models.get(name).is_none(), "{path} became a model");
             assert_eq!(query(name), Some(*sql));
             let lower = sql.to_lowercase();
             for verb in ["insert ", "create ", "copy ", "drop ", "delete ", "update "] {
-                assert!(!lower.contains(verb), "{path}: read-only queries only ({verb})");
+                assert!(
+                    !lower.contains(verb),
+                    "{path}: read-only queries only ({verb})"
+                );
             }
             for table in referenced_tables(name, sql).unwrap() {
-                assert!(models.get(&table).is_some(), "{path} reads unknown table {table}");
+                assert!(
+                    models.get(&table).is_some(),
+                    "{path} reads unknown table {table}"
+                );
             }
         }
         assert_eq!(query("nope"), None);
