@@ -118,18 +118,6 @@ pub fn backtest(history: &History, query: &BacktestQuery, options: &Options) -> 
     let mut origin = query
         .first_origin
         .unwrap_or_else(|| history.first_day() + Duration::days(i64::from(options.window_days)));
-    // Cumulative items through each day, for O(1) outcome look-ups.
-    let mut cum = Vec::with_capacity(history.len() + 1);
-    cum.push(0u64);
-    for &c in history.counts() {
-        cum.push(cum.last().unwrap() + c);
-    }
-    let done_between = |from: NaiveDate, to: NaiveDate| -> u64 {
-        let idx = |d: NaiveDate| {
-            ((d - history.first_day()).num_days() + 1).clamp(0, history.len() as i64) as usize
-        };
-        cum[idx(to)] - cum[idx(from - Duration::days(1))]
-    };
     let mut observations = Vec::new();
     let mut memo = Memo::default();
     let mut skipped = 0;
@@ -150,7 +138,7 @@ pub fn backtest(history: &History, query: &BacktestQuery, options: &Options) -> 
                 ))? {
                     None => None,
                     Some(f) => {
-                        let actual = done_between(origin, end);
+                        let actual = history.done_between(origin, end);
                         Some(
                             f.percentiles
                                 .iter()
@@ -173,7 +161,7 @@ pub fn backtest(history: &History, query: &BacktestQuery, options: &Options) -> 
                         Some(
                             f.percentiles
                                 .iter()
-                                .map(|(&l, &d)| (l, done_between(origin, d) >= items))
+                                .map(|(&l, &d)| (l, history.done_between(origin, d) >= items))
                                 .collect(),
                         )
                     }

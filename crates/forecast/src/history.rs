@@ -149,6 +149,15 @@ impl History {
             .unwrap_or(0)
     }
 
+    /// Items done from `from` to `to`, both included (days outside the history count 0).
+    pub fn done_between(&self, from: NaiveDate, to: NaiveDate) -> u64 {
+        let index = |d: NaiveDate| {
+            ((d - self.first_day).num_days()).clamp(0, self.counts.len() as i64) as usize
+        };
+        let (lo, hi) = (index(from), index(to + Duration::days(1)));
+        self.counts[lo..hi.max(lo)].iter().sum()
+    }
+
     /// `(day, items_done)` for every day.
     pub fn iter(&self) -> impl Iterator<Item = (NaiveDate, u64)> + '_ {
         self.counts
@@ -212,6 +221,10 @@ mod tests {
         assert_eq!(h.last_day(), d("2026-01-04"));
         assert_eq!(h.on(d("2026-01-04")), 2);
         assert_eq!(h.on(d("2025-12-31")), 0);
+        assert_eq!(h.done_between(d("2026-01-01"), d("2026-01-04")), 5);
+        assert_eq!(h.done_between(d("2025-12-01"), d("2026-01-02")), 3);
+        assert_eq!(h.done_between(d("2026-01-02"), d("2026-02-01")), 2);
+        assert_eq!(h.done_between(d("2026-01-03"), d("2026-01-02")), 0);
     }
 
     #[test]

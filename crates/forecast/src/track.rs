@@ -120,14 +120,6 @@ fn past_options(options: &Options) -> Options {
     }
 }
 
-/// Items done from `from` to `to`, both included.
-fn done_between(history: &History, from: NaiveDate, to: NaiveDate) -> u64 {
-    from.iter_days()
-        .take_while(|d| *d <= to)
-        .map(|d| history.on(d))
-        .sum()
-}
-
 /// The outcome at `origin`, or `None` when it cannot be judged (nothing to sample, never
 /// done in the history).
 fn outcome(
@@ -142,7 +134,7 @@ fn outcome(
             if end > history.last_day() {
                 return Ok(None);
             }
-            let actual = done_between(history, origin, end);
+            let actual = history.done_between(origin, end);
             how_many_raw(history, &HowManyQuery { start: origin, end }, options).map(|f| {
                 Outcome::Count {
                     u: f.distribution.range(actual + 1..).map(|(_, p)| p).sum(),
