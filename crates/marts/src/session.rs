@@ -257,8 +257,7 @@ impl Marts {
 
     /// Run every model in dependency order, SQL and Rust alike. Staging and intermediate
     /// models are computed once and kept in memory for the models that read them; marts are
-    /// written to
-    /// `<lake>/marts/<model>/data.parquet` (one whole object, replaced atomically) and read
+    /// written to `<lake>/marts/<model>/data.parquet` (one whole object, replaced atomically) and read
     /// back from there. `progress(model, done, total)` is called after each model.
     pub async fn build(&self, mut progress: impl FnMut(&str, usize, usize)) -> Result<BuildReport> {
         let started = Instant::now();
