@@ -29,6 +29,14 @@ pub struct Config {
     /// One person across GitHub and Jira.
     #[serde(default)]
     pub identity: IdentitySection,
+    /// The lake lock.
+    #[serde(default)]
+    pub lock: crate::config_run::LockSection,
+    /// How builds are kept.
+    #[serde(default)]
+    pub build: crate::config_run::BuildSection,
+    /// A webhook told about runs.
+    pub notify: Option<crate::config_run::NotifySection>,
     /// The rows of the `[identity] aliases` file, read by [`Config::load`]: `(person, kind,
     /// value)`.
     #[serde(skip)]
@@ -141,6 +149,9 @@ pub struct GithubSection {
     /// The environment variable holding the token.
     #[serde(default = "default_token_env")]
     pub token_env: String,
+    /// Or a file holding the token (first line; e.g. a mounted Kubernetes secret). Wins over
+    /// `token_env`.
+    pub token_file: Option<PathBuf>,
     /// GitHub App id (instead of a token).
     pub app_id: Option<u64>,
     /// The App's installation on the org.
@@ -188,6 +199,8 @@ pub struct JiraSection {
     /// The environment variable holding the token (default `JIRA_API_TOKEN` for
     /// `api_token`, `JIRA_TOKEN` otherwise).
     pub token_env: Option<String>,
+    /// Or a file holding the token (first line). Wins over `token_env`.
+    pub token_file: Option<PathBuf>,
     /// Project keys ingested whole.
     #[serde(default)]
     pub projects: Vec<String>,
@@ -435,7 +448,7 @@ impl Config {
             anyhow::anyhow!(
                 "config file {} is not valid: {}\nsee flowlake.example.toml for every setting",
                 path.display(),
-                e.to_string().trim_end()
+                crate::config_run::explain_toml_error(&e.to_string())
             )
         })?;
         cfg.validate(path)?;

@@ -16,8 +16,13 @@
 //! that binary has no `sim` subcommand, and `demo`, `bench` (listed as unavailable in
 //! `--help`) and `sim` exit with code 2 and say to rebuild with `--features demo`.
 
+mod audit;
 mod cmd;
 mod config;
+mod config_run;
+mod exit;
+mod notify;
+mod pipeline;
 mod plan;
 mod progress;
 mod steps;
@@ -29,13 +34,11 @@ use clap::{Parser, Subcommand};
 
 /// flowlake: GitHub and deployment events → Parquet lake → DORA marts, forecasts and SQL.
 #[derive(Debug, Parser)]
-#[command(name = "flowlake", version, about, long_about = None)]
+#[command(name = "flowlake", version, about, long_about = None, after_help = exit::HELP)]
 #[cfg_attr(
     not(feature = "demo"),
     command(
-        after_help = "This flowlake was built without the `demo` feature: it has no \
-                      simulator, so no `sim` command, and `demo` and `bench` only say how to \
-                      get them: `cargo build -p flowlake-cli --features demo`."
+        after_help = exit::HELP_WITHOUT_DEMO
     )
 )]
 pub struct Cli {
@@ -62,6 +65,8 @@ enum Command {
     Ingest(cmd::ingest::IngestCommand),
     /// Run sql/ (staging → intermediate → marts) and write the marts to the lake.
     Build(cmd::build::Args),
+    /// Raw-zone retention: compact superseded versions, archive to a cold store, restore.
+    Lake(cmd::lake::Args),
     /// Query raw, staging and mart tables with SQL (REPL, or -e).
     Sql(cmd::sql::Args),
     /// The simulated org: a GitHub API server, and Jira-like throughput for forecasts.
@@ -70,6 +75,9 @@ enum Command {
     Sim(cmd::sim::SimCommand),
     /// Run a pipeline file (pipelines/*.toml): ingest and build steps for scheduled jobs.
     Run(cmd::run::Args),
+    /// The audit trail: `runs list`, `runs show ID`, `runs diff A B` (configuration changes).
+    #[command(subcommand)]
+    Runs(cmd::runs::RunsCommand),
     /// Monte Carlo forecasts (when, how many) and backtests over daily throughput.
     Forecast(cmd::forecast::ForecastCommand),
     /// Measure the connector (requests per 1,000 PRs, PRs/s) and the build against DuckDB.
@@ -111,7 +119,7 @@ fn is_left_out_subcommand(err: &clap::Error) -> bool {
 }
 
 async fn dispatch(cli: Cli) -> anyhow::Result<()> {
-    let cfg = config::Config::resolve(cli.config.as_ref())?;
+    let cfg = config::Config::resolve(cli.config.as_ref()).map_err(exit::usage)?;
     match cli.command {
         #[cfg(feature = "demo")]
         Command::Demo(a) => cmd::demo::run(a, &cfg).await,
@@ -119,10 +127,12 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Demo(_) => Err(cmd::LeftOut("demo").into()),
         Command::Ingest(c) => cmd::ingest::run(c, &cfg).await,
         Command::Build(a) => cmd::build::run(a, &cfg).await,
+        Command::Lake(a) => cmd::lake::run(a, &cfg).await,
         Command::Sql(a) => cmd::sql::run(a, &cfg).await,
         #[cfg(feature = "demo")]
         Command::Sim(c) => cmd::sim::run(c).await,
         Command::Run(a) => cmd::run::run(a, &cfg).await,
+        Command::Runs(c) => cmd::runs::run(c, &cfg).await,
         Command::Forecast(c) => cmd::forecast::run(c, &cfg).await,
         #[cfg(feature = "demo")]
         Command::Bench(a) => cmd::bench::run(a, &cfg).await,
@@ -163,13 +173,9 @@ fn main() -> ExitCode {
     match runtime.block_on(dispatch(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
-        Err(e) if e.is::<cmd::LeftOut>() => {
-            eprintln!("flowlake: {e:#}");
-            ExitCode::from(cmd::LeftOut::EXIT)
-        }
         Err(e) => {
             eprintln!("flowlake: {e:#}");
-            ExitCode::FAILURE
+            ExitCode::from(exit::classify(&e) as u8)
         }
     }
 }

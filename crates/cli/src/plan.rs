@@ -122,6 +122,55 @@ pub struct GithubFlags {
 }
 
 /// The GitHub connector's config: flags over `[github]`, token from the environment.
+/// A secret from `file` (its first line) when given, else from the variable `var`.
+fn secret_from(var: &str, file: Option<&std::path::Path>, setting: &str) -> Result<String> {
+    match file {
+        Some(f) => {
+            let text = std::fs::read_to_string(f)
+                .with_context(|| format!("{setting}: cannot read {}", f.display()))?;
+            Ok(text.lines().next().unwrap_or_default().trim().to_string())
+        }
+        None => Ok(std::env::var(var).unwrap_or_default()),
+    }
+}
+
+/// Every secret value this configuration can reach (tokens from their variables or files,
+/// the webhook URL), to scrub from text that leaves the process.
+pub fn known_secrets(cfg: &Config) -> Vec<String> {
+    let mut vars = vec![
+        "GITHUB_TOKEN".to_string(),
+        "JIRA_API_TOKEN".into(),
+        "JIRA_TOKEN".into(),
+    ];
+    let mut files = Vec::new();
+    if let Some(g) = &cfg.github {
+        vars.push(g.token_env.clone());
+        files.extend(g.token_file.clone());
+    }
+    if let Some(j) = &cfg.jira {
+        vars.extend(j.token_env.clone());
+        files.extend(j.token_file.clone());
+    }
+    if let Some(n) = &cfg.notify {
+        vars.extend(n.webhook_url_env.clone());
+        files.extend(n.webhook_url_file.clone());
+    }
+    let mut out: Vec<String> = vars
+        .iter()
+        .filter_map(|v| std::env::var(v).ok())
+        .chain(files.iter().filter_map(|f| {
+            std::fs::read_to_string(f)
+                .ok()
+                .map(|t| t.lines().next().unwrap_or_default().to_string())
+        }))
+        .map(|s| s.trim().to_string())
+        .filter(|s| s.len() >= 4)
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
 pub fn github(flags: &GithubFlags, cfg: &Config) -> Result<GithubConfig> {
     let section = cfg.github.clone();
     let org = flags
@@ -167,7 +216,8 @@ pub fn github(flags: &GithubFlags, cfg: &Config) -> Result<GithubConfig> {
                 .as_ref()
                 .map(|s| s.token_env.clone())
                 .unwrap_or_else(|| "GITHUB_TOKEN".into());
-            let token = std::env::var(&token_env).unwrap_or_default();
+            let file = section.as_ref().and_then(|s| s.token_file.clone());
+            let token = secret_from(&token_env, file.as_deref(), "[github] token_file")?;
             if token.trim().is_empty() {
                 bail!(
                     "no GitHub token: export {token_env} (a personal access token or an installation token with read access to {org}), or configure a GitHub App in [github]"
@@ -236,7 +286,7 @@ pub fn jira(flags: &JiraFlags, cfg: &Config) -> Result<flowlake_jira::JiraConfig
             "JIRA_TOKEN".into()
         }
     });
-    let token = std::env::var(&token_env).unwrap_or_default();
+    let token = secret_from(&token_env, s.token_file.as_deref(), "[jira] token_file")?;
     if token.trim().is_empty() {
         bail!(
             "no Jira token: export {token_env} ([jira] auth = {}; [jira] token_env names another variable)",

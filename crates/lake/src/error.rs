@@ -68,6 +68,44 @@ pub enum Error {
         #[source]
         source: parquet::errors::ParquetError,
     },
+    /// Another run holds the lake lock (exit code 4).
+    #[error(
+        "lake `{url}` is locked by {holder}; wait for it (`--wait 10m`), or if that run is \
+         certainly gone, its lease lapses at the time shown"
+    )]
+    Locked {
+        /// The lake URL.
+        url: String,
+        /// Who holds it.
+        holder: Box<crate::lock::LockHolder>,
+    },
+    /// This run's lease was taken over (it stalled past its expiry): it must not publish.
+    #[error(
+        "lost the lock of lake `{url}` to {holder} (this run stalled past its lease); \
+         nothing was published, run again"
+    )]
+    LockLost {
+        /// The lake URL.
+        url: String,
+        /// Who holds it now.
+        holder: String,
+    },
+    /// An object's copy is not the object: another size than the original's (a different
+    /// object under the same name in the target lake, or a copy cut short).
+    #[error(
+        "`{path}` in lake `{url}` has {found} bytes, not the {expected} of the original; \
+         nothing was deleted"
+    )]
+    Mismatch {
+        /// The object path, relative to the lake root.
+        path: String,
+        /// The lake holding the copy.
+        url: String,
+        /// The original's size.
+        expected: u64,
+        /// The copy's size.
+        found: u64,
+    },
     /// A JSON document (state, run manifest) failed to encode or decode.
     #[error("JSON document `{path}`")]
     Json {

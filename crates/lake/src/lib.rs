@@ -10,6 +10,7 @@
 //! <lake>/marts/<model>/data.parquet                                         replaced whole
 //! <lake>/state/<source>/<scope>.json                                        watermarks
 //! <lake>/runs/<run_id>.json                                                 run manifests
+//! <lake>/retention/<run_id>.json                                            retention journals
 //! ```
 //!
 //! Every object is written with one PUT (local files: a temporary file renamed into place), so a
@@ -27,12 +28,16 @@
 
 mod error;
 mod location;
+mod lock;
 mod manifest;
 mod parquet_io;
+pub mod retention;
 mod sink;
 
 pub use error::{Error, Result};
 pub use location::{Lake, LakeOptions};
-pub use manifest::{RunManifest, RunOutcome, new_run_id};
+pub use lock::{LOCK_PATH, LakeLock, LockHolder, LockOptions, host_name};
+pub use manifest::{RunManifest, RunOutcome, StepRecord, manifest_schema, new_run_id};
 pub use parquet_io::{encode_parquet, read_parquet_dir};
+pub use retention::{RawFile, RawPartition, RetentionJournal, raw_partitions, transfer};
 pub use sink::RawSink;

@@ -167,6 +167,20 @@ impl Lake {
         })
     }
 
+    /// The same lake seen through another store: `wrap` gets this lake's store and returns
+    /// the one to use (a fault-injecting or metering wrapper). URLs and prefix stay the same.
+    pub fn wrap_store(
+        &self,
+        wrap: impl FnOnce(Arc<dyn ObjectStore>) -> Arc<dyn ObjectStore>,
+    ) -> Lake {
+        Lake {
+            store: wrap(self.store.clone()),
+            prefix: self.prefix.clone(),
+            url: self.url.clone(),
+            store_url: self.store_url.clone(),
+        }
+    }
+
     /// The lake's root URL, ending with `/`.
     pub fn url(&self) -> &Url {
         &self.url
@@ -255,6 +269,25 @@ impl Lake {
             source,
         })?;
         self.put_bytes(rel, bytes).await
+    }
+
+    /// Write a JSON document that must not exist yet (create-if-absent): fails with
+    /// [`Error::Store`] (`AlreadyExists`) rather than replace it.
+    pub async fn put_json_new<T: Serialize>(&self, rel: &str, value: &T) -> Result<()> {
+        let bytes = serde_json::to_vec_pretty(value).map_err(|source| Error::Json {
+            path: rel.to_string(),
+            source,
+        })?;
+        let path = self.path(rel);
+        let opts = object_store::PutOptions {
+            mode: object_store::PutMode::Create,
+            ..Default::default()
+        };
+        self.store
+            .put_opts(&path, bytes.into(), opts)
+            .await
+            .map_err(|e| self.classify("writing", &path, e))?;
+        Ok(())
     }
 
     /// Read a JSON document, or `None` when it does not exist.

@@ -72,6 +72,22 @@ pub enum Error {
         /// The lake's error.
         source: flowlake_lake::Error,
     },
+    /// Publishing a build (its pointer, plain copies, old builds) failed.
+    #[error("publishing the marts: {step}")]
+    Publish {
+        /// What was being done.
+        step: &'static str,
+        /// The lake's error.
+        source: flowlake_lake::Error,
+    },
+    /// Working out which raw rows a compaction keeps failed.
+    #[error("compacting {table}")]
+    Compact {
+        /// The raw table.
+        table: String,
+        /// DataFusion's (or Arrow's) error.
+        source: DataFusionError,
+    },
     /// Registering a table (raw, config or mart) in the session failed.
     #[error("registering table {table}")]
     Register {

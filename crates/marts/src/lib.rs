@@ -7,6 +7,7 @@
 //! [`RustModel`] in the same graph: [`forecasts`] (`mart_forecasts`) reads the SQL models it
 //! declares and runs the Monte Carlo forecast of `flowlake-forecast`; [`throughput`] is the
 //! one typed reader of `mart_throughput_daily`.
+//! [`compact`] folds the raw versions no model can observe (`flowlake lake compact`).
 //!
 //! Key types: [`Models`] (the `sql/` folder and the Rust models, sorted topologically), [`Marts`] (a
 //! lake plus a [`MartsConfig`], and a [`FlowConfig`] for the Jira flow marts via
@@ -25,10 +26,12 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod compact;
 mod config;
 mod error;
 pub mod forecasts;
 mod models;
+pub mod publish;
 pub mod quantile;
 pub mod raw;
 mod session;

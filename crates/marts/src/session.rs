@@ -56,7 +56,7 @@ pub async fn register_raw(ctx: &SessionContext, lake: &Lake) -> Result<()> {
     Ok(())
 }
 
-fn register_listing(ctx: &SessionContext, lake: &Lake, table: &RawTable) -> Result<()> {
+pub(crate) fn register_listing(ctx: &SessionContext, lake: &Lake, table: &RawTable) -> Result<()> {
     let register = || -> datafusion::error::Result<()> {
         let url = ListingTableUrl::parse(lake.table_url(table.rel))?;
         let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
@@ -183,13 +183,16 @@ pub struct ModelReport {
     pub rows: usize,
     /// Wall time to compute (and for marts, write) it.
     pub duration: Duration,
-    /// Where it was written, relative to the lake root (marts only).
+    /// Where the build wrote it, relative to the lake root (marts only):
+    /// `marts/_builds/<build_id>/<model>/data.parquet`.
     pub path: Option<String>,
 }
 
 /// What [`Marts::build`] did.
 #[derive(Clone, Debug, Default)]
 pub struct BuildReport {
+    /// The build's id: its marts live under `marts/_builds/<build_id>/`.
+    pub build_id: String,
     /// One entry per model, in build order.
     pub models: Vec<ModelReport>,
     /// Wall time of the whole build.
@@ -255,18 +258,35 @@ impl Marts {
         &self.config
     }
 
+    /// Build and publish: [`Marts::build_unpublished`] under a new build id, then
+    /// [`crate::publish::publish`] keeping the three newest builds.
+    pub async fn build(&self, progress: impl FnMut(&str, usize, usize)) -> Result<BuildReport> {
+        let build_id = flowlake_lake::new_run_id(chrono::Utc::now());
+        let report = self.build_unpublished(&build_id, progress).await?;
+        crate::publish::publish(&self.lake, &report, 3).await?;
+        Ok(report)
+    }
+
     /// Run every model in dependency order, SQL and Rust alike. Staging and intermediate
     /// models are computed once and kept in memory for the models that read them; marts are
-    /// written to `<lake>/marts/<model>/data.parquet` (one whole object, replaced atomically) and read
-    /// back from there. `progress(model, done, total)` is called after each model.
-    pub async fn build(&self, mut progress: impl FnMut(&str, usize, usize)) -> Result<BuildReport> {
+    /// written to `<lake>/marts/_builds/<build_id>/<model>/data.parquet` and read back from
+    /// there. Nothing is published: readers keep seeing the previous build until
+    /// [`crate::publish::publish`]. `progress(model, done, total)` is called after each model.
+    pub async fn build_unpublished(
+        &self,
+        build_id: &str,
+        mut progress: impl FnMut(&str, usize, usize),
+    ) -> Result<BuildReport> {
         let started = Instant::now();
         let ctx = new_session(self.config.target_partitions);
         register_raw(&ctx, &self.lake).await?;
         self.config.register(&ctx)?;
         self.flow.register(&ctx)?;
         let total = self.models.ordered().len();
-        let mut report = BuildReport::default();
+        let mut report = BuildReport {
+            build_id: build_id.to_string(),
+            ..BuildReport::default()
+        };
         for (i, model) in self.models.ordered().iter().enumerate() {
             let model_started = Instant::now();
             let wrap = |source: DataFusionError| Error::Model {
@@ -283,7 +303,7 @@ impl Marts {
                     None
                 }
                 Layer::Mart => {
-                    let path = mart_path(&model.name);
+                    let path = crate::publish::build_path(build_id, &model.name);
                     let batches: Vec<RecordBatch> = partitions.into_iter().flatten().collect();
                     self.lake
                         .put_parquet(&path, &batches, schema)
@@ -293,7 +313,7 @@ impl Marts {
                             path: path.clone(),
                             source,
                         })?;
-                    register_mart(&ctx, &self.lake, &model.name).await?;
+                    register_mart(&ctx, &self.lake, &model.name, &path).await?;
                     Some(path)
                 }
             };
@@ -319,28 +339,36 @@ impl Marts {
         register_raw(&ctx, &self.lake).await?;
         self.config.register(&ctx)?;
         self.flow.register(&ctx)?;
+        // The published build; a lake built before builds were published has plain paths only.
+        let pointer = crate::publish::current(&self.lake).await?;
         for model in self.models.ordered() {
-            if model.layer == Layer::Mart
-                && self
+            let published = match (&pointer, model.layer) {
+                (Some(p), Layer::Mart) => p.mart(&model.name).map(|m| m.path.clone()),
+                // The folder, as lakes written before publishing were read (any file in it).
+                (None, Layer::Mart) => self
                     .lake
                     .exists_prefix(&format!("marts/{}", model.name))
                     .await?
-            {
-                register_mart(&ctx, &self.lake, &model.name).await?;
-            } else {
-                register_view(&ctx, model).await?;
+                    .then(|| format!("marts/{}/", model.name)),
+                _ => None,
+            };
+            match published {
+                Some(path) => register_mart(&ctx, &self.lake, &model.name, &path).await?,
+                None => register_view(&ctx, model).await?,
             }
         }
         Ok(ctx)
     }
 }
 
-async fn register_mart(ctx: &SessionContext, lake: &Lake, name: &str) -> Result<()> {
+/// Register the mart `name` from `path` (lake-relative): one Parquet object, or a folder of
+/// them when it ends with `/`.
+async fn register_mart(ctx: &SessionContext, lake: &Lake, name: &str, path: &str) -> Result<()> {
     let wrap = |source: DataFusionError| Error::Register {
         table: name.to_string(),
         source,
     };
-    let url = lake.table_url(&format!("marts/{name}"));
+    let url = format!("{}{}", lake.url(), path.trim_start_matches('/'));
     ctx.deregister_table(name).map_err(wrap)?;
     ctx.register_parquet(name, &url, ParquetReadOptions::default())
         .await
@@ -416,6 +444,57 @@ mod tests {
         .unwrap()
     }
 
+    fn sql_mart(value: i64) -> Models {
+        Models::new(
+            [(
+                "marts/mart_v.sql".to_string(),
+                format!("select cast({value} as bigint) as x"),
+            )],
+            [],
+        )
+        .unwrap()
+    }
+
+    async fn read_v(marts: &Marts) -> Vec<RecordBatch> {
+        let ctx = marts.query_session().await.unwrap();
+        ctx.sql("select x from mart_v")
+            .await
+            .unwrap()
+            .collect()
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn readers_see_the_published_build_until_the_next_is_published() {
+        let lake = Lake::open("memory://").unwrap();
+        let first = Marts::new(lake.clone(), MartsConfig::default())
+            .unwrap()
+            .with_models(sql_mart(1));
+        first.build(|_, _, _| {}).await.unwrap();
+        let x = |b: &[RecordBatch]| {
+            b[0].column(0)
+                .as_any()
+                .downcast_ref::<arrow::array::Int64Array>()
+                .unwrap()
+                .value(0)
+        };
+        assert_eq!(x(&read_v(&first).await), 1);
+        // A second build written but not published (a run killed before its pointer):
+        // readers still see the first.
+        let second = Marts::new(lake.clone(), MartsConfig::default())
+            .unwrap()
+            .with_models(sql_mart(2));
+        let report = second
+            .build_unpublished("b-unpublished", |_, _, _| {})
+            .await
+            .unwrap();
+        assert_eq!(x(&read_v(&second).await), 1);
+        // Published: now they see it.
+        crate::publish::publish(&lake, &report, 3).await.unwrap();
+        assert_eq!(x(&read_v(&second).await), 2);
+    }
+
     #[tokio::test]
     async fn rust_models_are_built_and_written_like_marts_from_what_they_declare() {
         let lake = Lake::open("memory://").unwrap();
@@ -425,9 +504,19 @@ mod tests {
         let report = marts.build(|_, _, _| {}).await.unwrap();
         let r = report.model("mart_r").unwrap();
         assert_eq!(
-            (r.rows, r.path.as_deref()),
-            (1, Some("marts/mart_r/data.parquet"))
+            (r.rows, r.path.clone()),
+            (
+                1,
+                Some(format!(
+                    "marts/_builds/{}/mart_r/data.parquet",
+                    report.build_id
+                ))
+            )
         );
+        // Published: the pointer names the build, and the plain path holds a copy.
+        let pointer = crate::publish::current(&lake).await.unwrap().unwrap();
+        assert_eq!(pointer.build_id, report.build_id);
+        assert_eq!(pointer.mart("mart_r").unwrap().rows, 1);
         let batches = lake
             .read_parquet("marts/mart_r/data.parquet")
             .await

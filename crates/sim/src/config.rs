@@ -133,6 +133,9 @@ pub struct SimConfig {
     pub jira_pat: String,
     /// Jira Cloud OAuth 2.0: the access token sent as `Bearer` (default `sim-jira-oauth`).
     pub jira_oauth_token: String,
+    /// Revoke the GitHub token after this many GitHub requests: from then on it gets 401 Bad
+    /// credentials, as when an admin revokes a token in the middle of a run (default: never).
+    pub revoke_token_after: Option<u64>,
 }
 
 impl Default for SimConfig {
@@ -163,6 +166,7 @@ impl SimConfig {
             jira_api_token: "sim-jira-token".to_string(),
             jira_pat: "sim-jira-pat".to_string(),
             jira_oauth_token: "sim-jira-oauth".to_string(),
+            revoke_token_after: None,
         }
     }
 

@@ -185,9 +185,14 @@ impl AppState {
             .strip_prefix("Bearer ")
             .or_else(|| v.strip_prefix("bearer "))
             .or_else(|| v.strip_prefix("token "));
+        let revoked = self
+            .config
+            .revoke_token_after
+            .is_some_and(|n| lock(&self.stats).requests > n);
         token.is_some_and(|t| {
             let t = t.trim();
-            t == self.config.token || lock(&self.installation_tokens).iter().any(|x| x == t)
+            (t == self.config.token && !revoked)
+                || lock(&self.installation_tokens).iter().any(|x| x == t)
         })
     }
 

@@ -67,7 +67,7 @@ pub async fn run(args: Args, cfg: &Config) -> Result<()> {
     sim.reset_stats();
     let t = Instant::now();
     let (full, _) =
-        crate::steps::ingest::ingest_github(&lake, gh(), "bench full", &cfg.hash(), true).await?;
+        crate::steps::ingest::ingest_github(&lake, gh(), "bench full", cfg, true).await?;
     let full_s = t.elapsed().as_secs_f64();
     let full_stats = sim.stats();
     let prs = *full.rows.get("pull_requests").unwrap_or(&0) as f64;
@@ -89,8 +89,7 @@ pub async fn run(args: Args, cfg: &Config) -> Result<()> {
     sim.reset_stats();
     let t = Instant::now();
     let (_, _) =
-        crate::steps::ingest::ingest_github(&lake, gh(), "bench incremental", &cfg.hash(), true)
-            .await?;
+        crate::steps::ingest::ingest_github(&lake, gh(), "bench incremental", cfg, true).await?;
     let incr_s = t.elapsed().as_secs_f64();
     let incr_stats = sim.stats();
 
@@ -98,14 +97,12 @@ pub async fn run(args: Args, cfg: &Config) -> Result<()> {
     let jira_cfg = || crate::cmd::demo::sim_jira_config(&sim, &sim_cfg);
     let jira_run = |label: &'static str| {
         let lake = lake.clone();
-        let cfg_hash = cfg.hash();
         let j = jira_cfg();
         let sim = &sim;
         async move {
             sim.reset_stats();
             let t = Instant::now();
-            let (report, _) =
-                crate::steps::ingest::ingest_jira(&lake, j, label, &cfg_hash, true).await?;
+            let (report, _) = crate::steps::ingest::ingest_jira(&lake, j, label, cfg, true).await?;
             anyhow::Ok((report, t.elapsed().as_secs_f64(), sim.stats().jira_requests))
         }
     };
@@ -124,7 +121,12 @@ pub async fn run(args: Args, cfg: &Config) -> Result<()> {
 
     // Marts: flowlake, then DuckDB over the same raw files.
     let t = Instant::now();
-    let report = build::build(&lake, cfg, None, true).await?;
+    let run_id = flowlake_lake::new_run_id(chrono::Utc::now());
+    let flags = crate::steps::lock::LockFlags::default();
+    let lock = crate::steps::lock::take(&lake, &run_id, "bench", &flags, cfg).await?;
+    let report = build::build(&lake, cfg, None, true, &run_id, &lock).await;
+    lock.release().await?;
+    let report = report?;
     let build_s = t.elapsed().as_secs_f64();
     let duck = duckdb_peer(&args.python, &dir);
 

@@ -4,12 +4,14 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use chrono::Utc;
-use flowlake_lake::{Lake, RunManifest, new_run_id};
+use flowlake_lake::{Lake, LakeLock, RunManifest, new_run_id};
 use flowlake_marts::{BuildReport, Marts, Models};
 
 use crate::config::Config;
+use crate::exit;
 use crate::plan;
 use crate::progress::build_bar;
+use crate::steps::{self, lock::LockFlags};
 
 /// `flowlake build` flags.
 #[derive(Debug, clap::Args)]
@@ -23,12 +25,19 @@ pub struct Args {
     /// Print the build report as JSON on stdout.
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    lock: LockFlags,
 }
 
 /// Run `flowlake build`.
 pub async fn run(args: Args, cfg: &Config) -> Result<()> {
-    let lake = plan::lake(args.lake.as_deref(), cfg)?;
-    let report = build(&lake, cfg, args.sql_dir.as_ref(), args.json).await?;
+    let lake = plan::lake(args.lake.as_deref(), cfg).map_err(exit::usage)?;
+    lake.check().await?;
+    let run_id = new_run_id(Utc::now());
+    let lock = steps::lock::take(&lake, &run_id, "build", &args.lock, cfg).await?;
+    let result = build(&lake, cfg, args.sql_dir.as_ref(), args.json, &run_id, &lock).await;
+    lock.release().await?;
+    let report = result?;
     if args.json {
         let models: Vec<_> = report
             .models
@@ -60,36 +69,45 @@ pub async fn run(args: Args, cfg: &Config) -> Result<()> {
     Ok(())
 }
 
-/// Build the marts of `lake`, leaving a run manifest.
+/// Build the marts of `lake` under `lock` and publish them, leaving a run manifest (run id
+/// `run_id`, which is also the build id). Nothing is published unless this run still holds
+/// the lock once every mart is written.
 pub async fn build(
     lake: &Lake,
     cfg: &Config,
     sql_dir: Option<&PathBuf>,
     quiet: bool,
+    run_id: &str,
+    lock: &LakeLock,
 ) -> Result<BuildReport> {
-    lake.check().await?;
-    let mut marts = Marts::new(lake.clone(), plan::marts(cfg))?.with_flow(plan::flow(cfg)?);
+    let mut marts = Marts::new(lake.clone(), plan::marts(cfg))?
+        .with_flow(plan::flow(cfg).map_err(exit::usage)?);
     if let Some(dir) = sql_dir {
         marts = marts.with_models(
             Models::from_dir(dir)
-                .with_context(|| format!("reading models from {}", dir.display()))?,
+                .with_context(|| format!("reading models from {}", dir.display()))
+                .map_err(exit::usage)?,
         );
     }
     let started = Utc::now();
-    let run_id = new_run_id(started);
-    let mut manifest = RunManifest::start(&run_id, "build", started);
-    manifest.config_hash = Some(cfg.hash());
+    let mut manifest = RunManifest::start(run_id, "build", started);
+    crate::audit::stamp(&mut manifest, cfg);
     let bar = build_bar(quiet);
     let result = marts
-        .build(|model, done, total| {
+        .build_unpublished(run_id, |model, done, total| {
             bar.set_length(total as u64);
             bar.set_position(done as u64);
             bar.set_message(model.to_string());
         })
-        .await;
+        .await
+        .map_err(anyhow::Error::new);
     bar.finish_and_clear();
-    let result = result.map_err(anyhow::Error::new);
+    let result = match result {
+        Ok(report) => publish(lake, &report, cfg, lock).await.map(|()| report),
+        Err(e) => Err(e),
+    };
     if let Ok(report) = &result {
+        manifest.build_id = Some(report.build_id.clone());
         for m in &report.models {
             if let Some(p) = &m.path {
                 manifest.rows.insert(m.name.clone(), m.rows as u64);
@@ -97,9 +115,24 @@ pub async fn build(
             }
         }
     }
-    manifest.finish(Utc::now(), result.as_ref().err().map(|e| format!("{e}")));
-    lake.put_json(&manifest.rel_path(), &manifest)
+    manifest.finish(Utc::now(), result.as_ref().err().map(|e| format!("{e:#}")));
+    if let Err(e) = &result {
+        manifest.exit_code = Some(exit::classify(e) as u8);
+    }
+    let written = manifest
+        .write(lake)
         .await
-        .context("writing the run manifest")?;
-    result.context("building the marts")
+        .context("writing the run manifest");
+    let report = result.context("building the marts")?;
+    written?;
+    Ok(report)
+}
+
+/// Publish `report` if this run still holds the lake.
+async fn publish(lake: &Lake, report: &BuildReport, cfg: &Config, lock: &LakeLock) -> Result<()> {
+    lock.ensure_held().await?;
+    flowlake_marts::publish::publish(lake, report, cfg.build.keep_builds)
+        .await
+        .context("publishing the build")?;
+    Ok(())
 }

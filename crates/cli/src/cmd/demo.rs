@@ -32,11 +32,27 @@ pub struct Args {
     /// Print the summary as JSON on stdout.
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    lock: crate::steps::lock::LockFlags,
 }
 
 /// Run the demo.
 pub async fn run(args: Args, cfg: &Config) -> Result<()> {
-    let lake = plan::lake(args.lake.as_deref(), cfg)?;
+    let lake = plan::lake(args.lake.as_deref(), cfg).map_err(crate::exit::usage)?;
+    let flags = args.lock.clone();
+    crate::steps::lock::with_lock(&lake, "demo", &flags, cfg, async |lock| {
+        demo(args, cfg, lake.clone(), lock).await
+    })
+    .await
+}
+
+/// The demo, holding the lake's lock.
+async fn demo(
+    args: Args,
+    cfg: &Config,
+    lake: flowlake_lake::Lake,
+    lock: &flowlake_lake::LakeLock,
+) -> Result<()> {
     let mut sim_cfg = SimConfig::new(args.seed, args.scale);
     sim_cfg.faults = args.faults;
     let sim = flowlake_sim::spawn(sim_cfg.clone())
@@ -57,7 +73,7 @@ pub async fn run(args: Args, cfg: &Config) -> Result<()> {
     // the demo crawl without testing anything more.
     gh.backoff = std::time::Duration::from_millis(50);
     let (ingest_report, manifest) =
-        crate::steps::ingest::ingest_github(&lake, gh, "demo", &cfg.hash(), args.json).await?;
+        crate::steps::ingest::ingest_github(&lake, gh, "demo", cfg, args.json).await?;
     // The same org's Jira site, served by the same simulator (Cloud flavour, API token).
     let org = sim.org();
     let mut jira = sim_jira_config(&sim, &sim_cfg);
@@ -69,14 +85,15 @@ pub async fn run(args: Args, cfg: &Config) -> Result<()> {
         .collect();
     jira.backoff = std::time::Duration::from_millis(50);
     let (jira_report, _) =
-        crate::steps::ingest::ingest_jira(&lake, jira, "demo", &cfg.hash(), args.json).await?;
+        crate::steps::ingest::ingest_jira(&lake, jira, "demo", cfg, args.json).await?;
     // The simulated org knows its teams; a real one says them in [teams] of flowlake.toml.
     let mut cfg = with_sim_teams(cfg, org);
     // "Now" for ages and throughput is the simulator's clock, not the wall clock.
     if cfg.flow.as_of.is_none() {
         cfg.flow.as_of = Some(sim.now().to_rfc3339());
     }
-    let build_report = build::build(&lake, &cfg, None, args.json).await?;
+    let build_id = flowlake_lake::new_run_id(chrono::Utc::now());
+    let build_report = build::build(&lake, &cfg, None, args.json, &build_id, lock).await?;
     let session = sql::Session::open(&lake).await?;
     let dora = session.run(sql::query("demo_dora")?).await?;
     let cycle = session.run(sql::query("demo_cycle_time")?).await?;

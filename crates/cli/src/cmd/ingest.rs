@@ -9,8 +9,10 @@ use flowlake_github::IngestReport;
 use flowlake_lake::RunManifest;
 
 use crate::config::Config;
+use crate::exit;
 use crate::plan::{self, GithubFlags};
 use crate::steps::ingest as steps;
+use crate::steps::lock::{LockFlags, with_lock};
 
 /// What to ingest.
 #[derive(Debug, Subcommand)]
@@ -35,6 +37,8 @@ pub enum IngestCommand {
         /// Print the run report as JSON on stdout.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        lock: LockFlags,
     },
     /// Jira: issues with full changelogs, sprints, boards, statuses; incidents by type or JQL.
     Jira {
@@ -53,6 +57,8 @@ pub enum IngestCommand {
         /// Print the run report as JSON on stdout.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        lock: LockFlags,
     },
     /// Deployments and incidents from any other tool: NDJSON or CSV (see docs/events.md).
     Events {
@@ -67,6 +73,8 @@ pub enum IngestCommand {
         /// Print the run report as JSON on stdout.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        lock: LockFlags,
     },
 }
 
@@ -80,8 +88,9 @@ pub async fn run(cmd: IngestCommand, cfg: &Config) -> Result<()> {
             repos,
             since,
             json,
+            lock,
         } => {
-            let lake = plan::lake(lake.as_deref(), cfg)?;
+            let lake = plan::lake(lake.as_deref(), cfg).map_err(exit::usage)?;
             let gh = plan::github(
                 &GithubFlags {
                     org,
@@ -90,9 +99,12 @@ pub async fn run(cmd: IngestCommand, cfg: &Config) -> Result<()> {
                     since,
                 },
                 cfg,
-            )?;
-            let (report, manifest) =
-                steps::ingest_github(&lake, gh, "ingest github", &cfg.hash(), json).await?;
+            )
+            .map_err(exit::usage)?;
+            let (report, manifest) = with_lock(&lake, "ingest github", &lock, cfg, async |_| {
+                steps::ingest_github(&lake, gh, "ingest github", cfg, json).await
+            })
+            .await?;
             print_report(&report, &manifest, json)
         }
         IngestCommand::Jira {
@@ -101,8 +113,9 @@ pub async fn run(cmd: IngestCommand, cfg: &Config) -> Result<()> {
             projects,
             since,
             json,
+            lock,
         } => {
-            let lake = plan::lake(lake.as_deref(), cfg)?;
+            let lake = plan::lake(lake.as_deref(), cfg).map_err(exit::usage)?;
             let jira = plan::jira(
                 &plan::JiraFlags {
                     base_url,
@@ -110,9 +123,12 @@ pub async fn run(cmd: IngestCommand, cfg: &Config) -> Result<()> {
                     since,
                 },
                 cfg,
-            )?;
-            let (report, manifest) =
-                steps::ingest_jira(&lake, jira, "ingest jira", &cfg.hash(), json).await?;
+            )
+            .map_err(exit::usage)?;
+            let (report, manifest) = with_lock(&lake, "ingest jira", &lock, cfg, async |_| {
+                steps::ingest_jira(&lake, jira, "ingest jira", cfg, json).await
+            })
+            .await?;
             print_jira_report(&report, &manifest, json)
         }
         IngestCommand::Events {
@@ -120,10 +136,15 @@ pub async fn run(cmd: IngestCommand, cfg: &Config) -> Result<()> {
             lake,
             workspace,
             json,
+            lock,
         } => {
-            let lake = plan::lake(lake.as_deref(), cfg)?;
-            let manifest =
-                crate::steps::events::ingest_events(&lake, &file, &workspace, &cfg.hash()).await?;
+            let lake = plan::lake(lake.as_deref(), cfg).map_err(exit::usage)?;
+            // A bad file is a usage error found before the lake is touched.
+            let events = crate::steps::events::parse_events(&file).map_err(exit::usage)?;
+            let manifest = with_lock(&lake, "ingest events", &lock, cfg, async |_| {
+                crate::steps::events::write_events(&lake, events, &workspace, cfg).await
+            })
+            .await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&manifest)?);
             } else {

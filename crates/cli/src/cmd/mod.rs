@@ -13,8 +13,10 @@ pub mod demo;
 pub mod forecast;
 mod forecast_render;
 pub mod ingest;
+pub mod lake;
 pub mod people;
 pub mod run;
+pub mod runs;
 #[cfg(feature = "demo")]
 pub mod sim;
 pub mod sql;

@@ -112,6 +112,10 @@ pub struct ServeArgs {
     /// or truncated responses).
     #[arg(long, default_value_t = 0.0)]
     pub faults: f64,
+    /// Revoke the token after this many GitHub requests (401 from then on), to rehearse a
+    /// token revoked in the middle of a run.
+    #[arg(long, value_name = "N")]
+    pub revoke_token_after: Option<u64>,
     /// The token clients must send.
     #[arg(long, default_value = "sim-token")]
     pub token: String,
@@ -127,6 +131,7 @@ impl ServeArgs {
         c.faults = self.faults;
         c.token = self.token.clone();
         c.org = self.org.clone();
+        c.revoke_token_after = self.revoke_token_after;
         c
     }
 }

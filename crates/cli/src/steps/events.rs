@@ -6,13 +6,15 @@ use std::path::Path;
 use anyhow::{Context, Result, bail};
 use chrono::{DateTime, Utc};
 use flowlake_lake::{Lake, RawSink, RunManifest, new_run_id};
+
+use crate::config::Config;
 use flowlake_model::events::{EventDeployment, EventIncident};
 use flowlake_model::time::parse_ts;
 use flowlake_model::{Entity, to_batch};
 use serde::Deserialize;
 
 /// Parsed events of one file.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Events {
     deployments: Vec<EventDeployment>,
     incidents: Vec<EventIncident>,
@@ -133,28 +135,16 @@ pub fn parse_events(path: &Path) -> Result<Events> {
     Ok(events)
 }
 
-/// Import an events file into `raw/events/`.
-pub async fn ingest_events(
-    lake: &Lake,
-    path: &Path,
-    workspace: &str,
-    config_hash: &str,
-) -> Result<RunManifest> {
-    let events = parse_events(path)?;
-    lake.check().await?;
-    write_events(lake, events, workspace, config_hash).await
-}
-
 pub async fn write_events(
     lake: &Lake,
     events: Events,
     workspace: &str,
-    config_hash: &str,
+    cfg: &Config,
 ) -> Result<RunManifest> {
     let now = Utc::now();
     let run_id = new_run_id(now);
     let mut manifest = RunManifest::start(&run_id, "ingest events", now);
-    manifest.config_hash = Some(config_hash.to_string());
+    crate::audit::stamp(&mut manifest, cfg);
     let mut sink = RawSink::new(lake.clone(), &run_id, now.date_naive());
     let d = to_batch(
         Entity::EventsDeployments,
@@ -179,7 +169,7 @@ pub async fn write_events(
     manifest.rows = sink.rows().clone();
     manifest.files = sink.files().to_vec();
     manifest.finish(Utc::now(), result.as_ref().err().map(|e| format!("{e:#}")));
-    lake.put_json(&manifest.rel_path(), &manifest).await?;
+    manifest.write(lake).await?;
     result?;
     Ok(manifest)
 }

@@ -5,6 +5,7 @@ use chrono::Utc;
 use flowlake_github::{Connector, IngestReport, SystemClock};
 use flowlake_lake::{Lake, RawSink, RunManifest, new_run_id};
 
+use crate::config::Config;
 use crate::progress::IngestBars;
 
 /// What every connector run shares: a run id, the raw sink its files go to, and the manifest
@@ -16,12 +17,12 @@ struct IngestRun {
 
 impl IngestRun {
     /// Checks the lake and opens a run of `command`.
-    async fn start(lake: &Lake, command: &str, config_hash: &str) -> Result<Self> {
+    async fn start(lake: &Lake, command: &str, cfg: &Config) -> Result<Self> {
         lake.check().await?;
         let started = Utc::now();
         let run_id = new_run_id(started);
         let mut manifest = RunManifest::start(&run_id, command, started);
-        manifest.config_hash = Some(config_hash.to_string());
+        crate::audit::stamp(&mut manifest, cfg);
         let sink = RawSink::new(lake.clone(), &run_id, started.date_naive());
         Ok(IngestRun { manifest, sink })
     }
@@ -36,10 +37,14 @@ impl IngestRun {
     ) -> Result<RunManifest> {
         self.manifest.rows = self.sink.rows().clone();
         self.manifest.files = self.sink.files().to_vec();
+        for source in ["github", "jira"] {
+            self.manifest.record_watermarks(lake, source).await?;
+        }
         self.manifest
-            .finish(Utc::now(), result.as_ref().err().map(|e| format!("{e}")));
+            .finish(Utc::now(), result.as_ref().err().map(|e| format!("{e:#}")));
         if result.is_ok() || !self.manifest.files.is_empty() {
-            lake.put_json(&self.manifest.rel_path(), &self.manifest)
+            self.manifest
+                .write(lake)
                 .await
                 .context("writing the run manifest")?;
         }
@@ -53,10 +58,10 @@ pub async fn ingest_jira(
     lake: &Lake,
     jira: flowlake_jira::JiraConfig,
     command: &str,
-    config_hash: &str,
+    cfg: &Config,
     quiet: bool,
 ) -> Result<(flowlake_jira::IngestReport, RunManifest)> {
-    let mut run = IngestRun::start(lake, command, config_hash).await?;
+    let mut run = IngestRun::start(lake, command, cfg).await?;
     let bars = IngestBars::new(quiet);
     let hook = bars.jira_hook();
     let clock = flowlake_jira::SystemClock;
@@ -81,10 +86,10 @@ pub async fn ingest_github(
     lake: &Lake,
     gh: flowlake_github::GithubConfig,
     command: &str,
-    config_hash: &str,
+    cfg: &Config,
     quiet: bool,
 ) -> Result<(IngestReport, RunManifest)> {
-    let mut run = IngestRun::start(lake, command, config_hash).await?;
+    let mut run = IngestRun::start(lake, command, cfg).await?;
     let bars = IngestBars::new(quiet);
     let hook = bars.hook();
     let clock = SystemClock;

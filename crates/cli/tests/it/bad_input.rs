@@ -1,4 +1,5 @@
-//! Bad input: one clear message naming the setting and the fix, a non-zero exit, nothing written.
+//! Bad input: one clear message naming the setting and the fix, the documented exit code (2
+//! usage or configuration, 3 a source refused, 5 the lake), nothing written.
 
 use std::time::{Duration, Instant};
 
@@ -14,13 +15,14 @@ fn malformed_config_names_the_key_and_writes_nothing() {
     )
     .unwrap();
     let lake = dir.path().join("lake");
-    let err = run_err(flowlake().current_dir(dir.path()).args([
+    let (code, err) = run_code(flowlake().current_dir(dir.path()).args([
         "--config",
         cfg.to_str().unwrap(),
         "build",
         "--lake",
         lake.to_str().unwrap(),
     ]));
+    assert_eq!(code, 2, "exit code: {err}");
     assert!(
         err.contains("incident_windw_h") && err.contains("flowlake.toml"),
         "{err}"
@@ -33,20 +35,22 @@ fn malformed_config_names_the_key_and_writes_nothing() {
     assert!(!lake.exists());
 
     std::fs::write(&cfg, "[marts]\ndora_bands_version = \"2019\"\n").unwrap();
-    let err = run_err(flowlake().args([
+    let (code, err) = run_code(flowlake().args([
         "--config",
         cfg.to_str().unwrap(),
         "build",
         "--lake",
         lake.to_str().unwrap(),
     ]));
+    assert_eq!(code, 2, "exit code: {err}");
     assert!(
         err.contains("marts.dora_bands_version") && err.contains("\"2023\""),
         "{err}"
     );
 
     std::fs::write(&cfg, "[lake\nurl = 3\n").unwrap();
-    let err = run_err(flowlake().args(["--config", cfg.to_str().unwrap(), "build"]));
+    let (code, err) = run_code(flowlake().args(["--config", cfg.to_str().unwrap(), "build"]));
+    assert_eq!(code, 2, "exit code: {err}");
     assert!(
         err.contains("is not valid") && err.contains("line 1"),
         "{err}"
@@ -56,7 +60,8 @@ fn malformed_config_names_the_key_and_writes_nothing() {
 
 #[test]
 fn unknown_lake_scheme_says_which_schemes_work() {
-    let err = run_err(flowlake().args(["build", "--lake", "ftp://host/lake"]));
+    let (code, err) = run_code(flowlake().args(["build", "--lake", "ftp://host/lake"]));
+    assert_eq!(code, 2, "exit code: {err}");
     assert!(
         err.contains("unknown scheme `ftp`") && err.contains("s3://bucket/prefix"),
         "{err}"
@@ -67,7 +72,7 @@ fn unknown_lake_scheme_says_which_schemes_work() {
 fn unreachable_s3_endpoint_fails_fast_and_names_the_setting() {
     let port = free_port(); // nothing listens there
     let started = Instant::now();
-    let err = run_err(
+    let (code, err) = run_code(
         flowlake()
             .env("AWS_ENDPOINT", format!("http://127.0.0.1:{port}"))
             .env("AWS_ALLOW_HTTP", "true")
@@ -76,6 +81,7 @@ fn unreachable_s3_endpoint_fails_fast_and_names_the_setting() {
             .env("AWS_SECRET_ACCESS_KEY", "s3cr3t-value")
             .args(["build", "--lake", "s3://bucket/lake"]),
     );
+    assert_eq!(code, 5, "exit code: {err}");
     assert!(
         err.contains("unreachable") && err.contains("AWS_ENDPOINT"),
         "{err}"
@@ -97,7 +103,7 @@ fn bad_token_is_one_clear_error_and_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let lake = dir.path().join("lake");
     let token = "ghp_definitelyNotTheRightToken123";
-    let err = run_err(flowlake().env("GITHUB_TOKEN", token).args([
+    let (code, err) = run_code(flowlake().env("GITHUB_TOKEN", token).args([
         "ingest",
         "github",
         "--org",
@@ -107,6 +113,7 @@ fn bad_token_is_one_clear_error_and_writes_nothing() {
         "--lake",
         lake.to_str().unwrap(),
     ]));
+    assert_eq!(code, 3, "exit code: {err}");
     assert!(err.contains("401") && err.contains("GITHUB_TOKEN"), "{err}");
     assert!(!err.contains(token), "token leaked: {err}");
     assert_eq!(
@@ -116,7 +123,7 @@ fn bad_token_is_one_clear_error_and_writes_nothing() {
     );
 
     // No token at all: said before any request.
-    let err = run_err(flowlake().args([
+    let (code, err) = run_code(flowlake().args([
         "ingest",
         "github",
         "--org",
@@ -126,6 +133,7 @@ fn bad_token_is_one_clear_error_and_writes_nothing() {
         "--lake",
         lake.to_str().unwrap(),
     ]));
+    assert_eq!(code, 2, "exit code: {err}");
     assert!(err.contains("export GITHUB_TOKEN"), "{err}");
 
     // A good run, then an unknown repo: the failure leaves the good watermarks alone.
@@ -143,7 +151,7 @@ fn bad_token_is_one_clear_error_and_writes_nothing() {
         .into_iter()
         .map(|p| std::fs::read(lake.join("state").join(&p)).unwrap())
         .collect();
-    let err = run_err(flowlake().env("GITHUB_TOKEN", "sim-token").args([
+    let (code, err) = run_code(flowlake().env("GITHUB_TOKEN", "sim-token").args([
         "ingest",
         "github",
         "--org",
@@ -155,6 +163,7 @@ fn bad_token_is_one_clear_error_and_writes_nothing() {
         "--lake",
         lake.to_str().unwrap(),
     ]));
+    assert_eq!(code, 3, "exit code: {err}");
     assert!(
         err.contains("does-not-exist") && err.contains("404") || err.contains("Could not resolve"),
         "{err}"
@@ -180,13 +189,14 @@ fn bad_events_file_names_the_line_and_writes_nothing() {
         ),
     )
     .unwrap();
-    let err = run_err(flowlake().args([
+    let (code, err) = run_code(flowlake().args([
         "ingest",
         "events",
         f.to_str().unwrap(),
         "--lake",
         lake.to_str().unwrap(),
     ]));
+    assert_eq!(code, 2, "exit code: {err}");
     assert!(
         err.contains("line 2") && err.contains("finished_at"),
         "{err}"
@@ -233,7 +243,8 @@ fn jira_bad_token_site_or_project_is_a_clear_error_and_writes_nothing() {
     };
     // A wrong API token: one clear error naming the variable, never the token.
     let token = "ATATT-definitelyNotTheRightToken";
-    let err = run_err(&mut ingest(token, &[]));
+    let (code, err) = run_code(&mut ingest(token, &[]));
+    assert_eq!(code, 3, "exit code: {err}");
     assert!(
         err.contains("401") && err.contains("JIRA_API_TOKEN"),
         "{err}"
@@ -241,18 +252,21 @@ fn jira_bad_token_site_or_project_is_a_clear_error_and_writes_nothing() {
     assert!(!err.contains(token), "token leaked: {err}");
     nothing();
     // A site that is not there: the error names the URL.
-    let err = run_err(&mut ingest(
+    let (code, err) = run_code(&mut ingest(
         "sim-jira-token",
         &["--base-url", "http://127.0.0.1:9"],
     ));
+    assert_eq!(code, 3, "exit code: {err}");
     assert!(err.contains("http://127.0.0.1:9"), "{err}");
     nothing();
     // An unknown project key.
-    let err = run_err(&mut ingest("sim-jira-token", &["--project", "NOPE"]));
+    let (code, err) = run_code(&mut ingest("sim-jira-token", &["--project", "NOPE"]));
+    assert_eq!(code, 2, "exit code: {err}");
     assert!(err.contains("NOPE"), "{err}");
     nothing();
     // A project key that is not a key at all: refused before any request.
-    let err = run_err(&mut ingest("sim-jira-token", &["--project", "pay; drop"]));
+    let (code, err) = run_code(&mut ingest("sim-jira-token", &["--project", "pay; drop"]));
+    assert_eq!(code, 2, "exit code: {err}");
     assert!(err.contains("not a Jira project key"), "{err}");
     nothing();
     // And the right token works.
@@ -261,5 +275,146 @@ fn jira_bad_token_site_or_project_is_a_clear_error_and_writes_nothing() {
         !files_under(&lake.join("raw/jira/issues")).is_empty(),
         "issues landed"
     );
+    drop(sim);
+}
+
+#[test]
+fn config_and_pipeline_mistakes_are_usage_errors_with_a_suggestion() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    let cfg = dir.path().join("flowlake.toml");
+    let build = |cfg: &std::path::Path| {
+        let mut c = flowlake();
+        c.args([
+            "--config",
+            cfg.to_str().unwrap(),
+            "build",
+            "--lake",
+            lake.to_str().unwrap(),
+        ]);
+        c
+    };
+    // An unknown key: the nearest valid one is suggested.
+    std::fs::write(&cfg, "[github]\norg = \"acme\"\ntokn_env = \"GH\"\n").unwrap();
+    let (code, err) = run_code(&mut build(&cfg));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("did you mean `token_env`?"), "{err}");
+    // A wrong type.
+    std::fs::write(&cfg, "[marts]\nincident_window_h = \"twelve\"\n").unwrap();
+    let (code, err) = run_code(&mut build(&cfg));
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("incident_window_h") && err.contains("invalid type"),
+        "{err}"
+    );
+    // A bad duration.
+    std::fs::write(&cfg, "[lock]\nwait = \"10 minutes\"\n").unwrap();
+    let (code, err) = run_code(&mut build(&cfg));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("unknown unit"), "{err}");
+    assert!(!lake.exists(), "nothing written");
+
+    // Pipelines: an unknown key, an unknown step, a step whose settings are missing.
+    let pipeline = dir.path().join("p.toml");
+    let run = |extra: &[&str]| {
+        let mut c = flowlake();
+        c.args([
+            "run",
+            pipeline.to_str().unwrap(),
+            "--lake",
+            lake.to_str().unwrap(),
+        ]);
+        c.args(extra);
+        c
+    };
+    std::fs::write(&pipeline, "name = \"x\"\nstpes = [\"build\"]\n").unwrap();
+    let (code, err) = run_code(&mut run(&[]));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("did you mean `steps`?"), "{err}");
+    std::fs::write(&pipeline, "name = \"x\"\nsteps = [\"ingest-gihub\"]\n").unwrap();
+    let (code, err) = run_code(&mut run(&[]));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("did you mean `ingest-github`?"), "{err}");
+    std::fs::write(
+        &pipeline,
+        "name = \"x\"\nsteps = [\"ingest-jira\", \"build\"]\n",
+    )
+    .unwrap();
+    let (code, err) = run_code(&mut run(&[]));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("[jira]"), "{err}");
+    assert!(!lake.exists(), "nothing written");
+
+    // --dry-run: the plan, and nothing touched.
+    std::fs::write(&pipeline, "name = \"nightly\"\nsteps = [\"build\"]\n").unwrap();
+    let out = run_ok(&mut run(&["--dry-run"]));
+    let plan = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        plan.contains("pipeline `nightly`") && plan.contains("1. build"),
+        "{plan}"
+    );
+    assert!(plan.contains("dry run: nothing was run"), "{plan}");
+    assert!(!lake.exists(), "a dry run wrote to the lake");
+}
+
+#[test]
+fn the_shipped_pipelines_parse_and_do_not_import_sample_data() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../pipelines");
+    let daily = std::fs::read_to_string(root.join("daily.toml")).unwrap();
+    assert!(
+        !daily.contains("sample"),
+        "daily.toml imports sample data:\n{daily}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("flowlake.toml");
+    std::fs::write(&cfg, "[github]\norg = \"acme\"\n").unwrap();
+    let out = run_ok(
+        flowlake()
+            .env("GITHUB_TOKEN", "x-token-for-the-plan")
+            .args([
+                "--config",
+                cfg.to_str().unwrap(),
+                "run",
+                root.join("daily.toml").to_str().unwrap(),
+                "--dry-run",
+                "--lake",
+                dir.path().join("lake").to_str().unwrap(),
+            ]),
+    );
+    let plan = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        plan.contains("ingest-github: GitHub org acme") && plan.contains("build"),
+        "{plan}"
+    );
+    assert!(!dir.path().join("lake").exists());
+}
+
+#[test]
+fn invalid_jql_is_a_configuration_error_naming_the_query() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let sim = rt
+        .block_on(flowlake_sim::spawn(flowlake_sim::SimConfig::default()))
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    let config = dir.path().join("flowlake.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[jira]\nbase_url = \"{}\"\nworkspace = \"acme-jira\"\nemail = \"sim@acme.test\"\nprojects = []\nincident_projects = [\"PAY\"]\nincident_jql = \"labels =\"\n",
+            sim.base_url()
+        ),
+    )
+    .unwrap();
+    let (code, err) = run_code(flowlake().env("JIRA_API_TOKEN", "sim-jira-token").args([
+        "--config",
+        config.to_str().unwrap(),
+        "ingest",
+        "jira",
+        "--lake",
+        lake.to_str().unwrap(),
+    ]));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("400") && err.contains("JQL"), "{err}");
     drop(sim);
 }

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use crate::util::*;
 
-struct Server(Child);
+pub(crate) struct Server(pub(crate) Child);
 
 impl Drop for Server {
     fn drop(&mut self) {
@@ -15,12 +15,17 @@ impl Drop for Server {
     }
 }
 
-const KEY: &str = "flowlake-test-key";
-const SECRET: &str = "flowlake-test-secret-0123456789";
+pub(crate) const KEY: &str = "flowlake-test-key";
+pub(crate) const SECRET: &str = "flowlake-test-secret-0123456789";
 
-fn start_s3(root: &std::path::Path) -> (Server, u16) {
-    let bin = std::env::var("S3S_FS_BIN").unwrap_or_else(|_| "s3s-fs".into());
+pub(crate) fn start_s3(root: &std::path::Path) -> (Server, u16) {
     let port = free_port();
+    (start_s3_on(root, port), port)
+}
+
+/// s3s-fs serving `root` on `port` (again, after a stop: the same objects, the same address).
+pub(crate) fn start_s3_on(root: &std::path::Path, port: u16) -> Server {
+    let bin = std::env::var("S3S_FS_BIN").unwrap_or_else(|_| "s3s-fs".into());
     let child = Command::new(&bin)
         .args([
             "--host",
@@ -46,10 +51,10 @@ fn start_s3(root: &std::path::Path) -> (Server, u16) {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
-    (server, port)
+    server
 }
 
-fn with_s3_env(cmd: &mut Command, port: u16) -> &mut Command {
+pub(crate) fn with_s3_env(cmd: &mut Command, port: u16) -> &mut Command {
     cmd.env("AWS_ENDPOINT", format!("http://127.0.0.1:{port}"))
         .env("AWS_ALLOW_HTTP", "true")
         .env("AWS_REGION", "us-east-1")

@@ -36,6 +36,20 @@ pub fn run_err(cmd: &mut Command) -> String {
     String::from_utf8_lossy(&out.stderr).to_string()
 }
 
+/// Run a command expected to fail: its exit code and stderr.
+pub fn run_code(cmd: &mut Command) -> (i32, String) {
+    let out = cmd.output().expect("flowlake runs");
+    assert!(
+        !out.status.success(),
+        "expected a failure\nstdout:\n{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    )
+}
+
 /// Every file under `dir`, relative, sorted.
 pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();

@@ -86,7 +86,13 @@ async fn build_and_compare(lake: Lake) {
     assert_eq!(seen.len(), marts.models().ordered().len());
     assert_eq!(seen.last().unwrap().1, seen.last().unwrap().2);
     let dora = report.model("mart_dora").unwrap();
-    assert_eq!(dora.path.as_deref(), Some("marts/mart_dora/data.parquet"));
+    assert_eq!(
+        dora.path.clone(),
+        Some(format!(
+            "marts/_builds/{}/mart_dora/data.parquet",
+            report.build_id
+        ))
+    );
     assert!(dora.rows > 0);
 
     // The Parquet object is there and reads back on its own.

@@ -153,8 +153,11 @@ async fn mart_forecasts_is_built_in_the_graph_and_matches_the_oracle() {
     assert!(pos("mart_throughput_daily") < pos("mart_forecasts"));
     let built = report.model("mart_forecasts").unwrap();
     assert_eq!(
-        built.path.as_deref(),
-        Some("marts/mart_forecasts/data.parquet")
+        built.path.clone(),
+        Some(format!(
+            "marts/_builds/{}/mart_forecasts/data.parquet",
+            report.build_id
+        ))
     );
 
     let (mart, oracle) = compare(&lake).await;

@@ -2,6 +2,7 @@
 //!
 //! - `slt`: the golden SQL tests, `sql/**/*.slt` beside each model, run over in-memory raw
 //!   fixtures with one fresh session per file (`FLOWLAKE_SLT_COMPLETE=1` rewrites them).
+//! - `compact`: raw-zone compaction leaves every SQL model's rows unchanged, crash or not.
 //! - `build`: `Marts::build` end to end: raw Parquet files in a lake in, mart Parquet out.
 //! - `recompute`: `mart_dora` agrees with a recomputation in Rust from the `fct_*` tables.
 //! - `contract`: the raw schemas here match the ones the connectors write; the marts have the
@@ -10,6 +11,7 @@
 //!   kept as an oracle.
 
 mod build;
+mod compact;
 mod contract;
 mod forecasts;
 mod recompute;
