@@ -7,9 +7,12 @@
 //!
 //! ```text
 //! <lake>/raw/<source>/<entity>/ingest_date=YYYY-MM-DD/<run_id>-<n>.parquet   append-only
-//! <lake>/marts/<model>/data.parquet                                         replaced whole
+//! <lake>/marts/_builds/<build_id>/<model>/data.parquet                      a build (flowlake-marts)
+//! <lake>/marts/_current.json                                                the published build
+//! <lake>/marts/<model>/data.parquet                                         plain copy, replaced whole
 //! <lake>/state/<source>/<scope>.json                                        watermarks
-//! <lake>/runs/<run_id>.json                                                 run manifests
+//! <lake>/runs/<run_id>.json                                                 run manifests, written once
+//! <lake>/locks/lake.json                                                    the lake lock (see [`LakeLock`])
 //! <lake>/retention/<run_id>.json                                            retention journals
 //! ```
 //!
