@@ -578,6 +578,21 @@ mod tests {
         let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../flowlake.example.toml");
         let cfg = Config::load(&p).unwrap();
         assert_eq!(cfg.github.unwrap().org, "acme");
+        assert_eq!(cfg.build.keep_builds, 3);
+        assert_eq!(cfg.lock.ttl.0, std::time::Duration::from_secs(120));
+        // The commented [notify] example parses too.
+        let text = std::fs::read_to_string(&p).unwrap();
+        let notify: String = text
+            .split("# [notify]")
+            .nth(1)
+            .unwrap()
+            .lines()
+            .map(|l| l.trim_start_matches("# ").split(" #").next().unwrap_or(""))
+            .filter(|l| l.contains(" = "))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let n: crate::config_run::NotifySection = toml::from_str(&notify).unwrap();
+        assert_eq!(n.format, crate::config_run::NotifyFormat::Slack);
     }
 
     #[test]
