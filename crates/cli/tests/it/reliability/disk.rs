@@ -48,15 +48,8 @@ fn mount_tmpfs(at: &Path, kib: u64) -> Mount {
 fn a_full_disk_exits_5_and_leaves_the_published_marts_intact() {
     let org = Org::start(Org::secret_config());
     let tmp = tempfile::tempdir().unwrap();
-    let dir = org.workdir(
-        &tmp.path().join("w"),
-        &["ingest-github", "ingest-jira", "build"],
-        "",
-    );
-    let roomy = tmp.path().join("roomy");
-    let out = org.run(&dir, roomy.to_str().unwrap());
-    assert_eq!(code(&out), 0, "{}", describe(&out));
-    let before = published_marts(&roomy);
+    let (dir, _, before) = org.reference(tmp.path());
+    let roomy = tmp.path().join("reference");
 
     // The same lake on a disk with ~300 KiB to spare: less than one build needs.
     let used = kib_used(&roomy);

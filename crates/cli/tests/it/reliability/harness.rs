@@ -116,7 +116,25 @@ ttl = "10s"
     pub fn run(&self, dir: &Path, lake: &str) -> Output {
         self.run_cmd(dir, lake).output().expect("flowlake runs")
     }
+
+    /// The whole pipeline (GitHub, Jira, build) in `<tmp>/work`, run once uninterrupted into
+    /// `<tmp>/reference`: the work folder, the run's wall time and its published marts.
+    pub fn reference(&self, tmp: &Path) -> (PathBuf, std::time::Duration, Marts) {
+        let dir = self.workdir(
+            &tmp.join("work"),
+            &["ingest-github", "ingest-jira", "build"],
+            "",
+        );
+        let lake = tmp.join("reference");
+        let started = std::time::Instant::now();
+        let out = self.run(&dir, lake.to_str().unwrap());
+        assert_eq!(code(&out), 0, "{}", describe(&out));
+        (dir, started.elapsed(), published_marts(&lake))
+    }
 }
+
+/// Mart name → its rows, sorted.
+pub type Marts = BTreeMap<String, Vec<String>>;
 
 pub fn code(out: &Output) -> i32 {
     out.status.code().unwrap_or(-1)
@@ -133,7 +151,7 @@ pub fn describe(out: &Output) -> String {
 
 /// The published marts of a local lake: name → sorted rows, read through the pointer; each
 /// plain-path copy must hold the same rows.
-pub fn published_marts(lake: &Path) -> BTreeMap<String, Vec<String>> {
+pub fn published_marts(lake: &Path) -> Marts {
     let pointer: serde_json::Value = serde_json::from_slice(
         &std::fs::read(lake.join("marts/_current.json")).expect("a published build"),
     )

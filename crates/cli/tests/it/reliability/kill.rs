@@ -22,17 +22,7 @@ impl Points {
 fn killed_at_twenty_points_then_rerun_equals_an_uninterrupted_run() {
     let org = Org::start(Org::secret_config());
     let tmp = tempfile::tempdir().unwrap();
-    let dir = org.workdir(
-        &tmp.path().join("work"),
-        &["ingest-github", "ingest-jira", "build"],
-        "",
-    );
-    let reference = tmp.path().join("reference");
-    let t0 = Instant::now();
-    let out = org.run(&dir, reference.to_str().unwrap());
-    assert_eq!(code(&out), 0, "{}", describe(&out));
-    let full = t0.elapsed();
-    let want = published_marts(&reference);
+    let (dir, full, want) = org.reference(tmp.path());
 
     let lake = tmp.path().join("killed");
     let seed = 0x5EED_u64;
