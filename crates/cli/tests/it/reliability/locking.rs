@@ -127,3 +127,62 @@ fn a_lease_from_another_host_blocks_until_it_expires() {
     assert_eq!(code(&out), 0, "{}", describe(&out));
     assert!(!lake.join("locks/lake.json").exists());
 }
+
+/// The lease on a real S3 server: create-if-absent (`If-None-Match: *`), renewal by ETag
+/// (`If-Match`), a second holder refused, an expired lease taken over.
+#[test]
+fn the_lock_holds_on_s3() {
+    use flowlake_lake::{Lake, LakeOptions, LockOptions};
+    use std::time::Duration;
+
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("s3root");
+    std::fs::create_dir_all(root.join("metrics")).unwrap();
+    let (_server, port) = crate::s3::start_s3(&root);
+    let options = LakeOptions {
+        s3: [
+            ("endpoint", format!("http://127.0.0.1:{port}")),
+            ("allow_http", "true".into()),
+            ("region", "us-east-1".into()),
+            ("access_key_id", crate::s3::KEY.into()),
+            ("secret_access_key", crate::s3::SECRET.into()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect(),
+    };
+    let lake = Lake::open_with("s3://metrics/lake", &options).unwrap();
+    let quick = LockOptions {
+        ttl: Duration::from_millis(900),
+        wait: Duration::ZERO,
+        poll: Duration::from_millis(50),
+    };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let a = lake.lock("run-a", "build", &quick).await.unwrap();
+        let err = lake.lock("run-b", "build", &quick).await.unwrap_err();
+        assert!(err.to_string().contains("run-a"), "{err}");
+        // Renewed by ETag past its ttl: still held, still refusing others.
+        tokio::time::sleep(Duration::from_millis(2000)).await;
+        a.ensure_held().await.unwrap();
+        assert!(lake.lock("run-b", "build", &quick).await.is_err());
+        a.release().await.unwrap();
+        let b = lake.lock("run-b", "build", &quick).await.unwrap();
+        b.release().await.unwrap();
+    });
+    // A lease left by a run on another host that has expired: taken over.
+    let dead = serde_json::json!({
+        "lease_id": "dead-1", "run_id": "crashed", "command": "build", "host": "elsewhere",
+        "pid": 1, "started_at": chrono::Utc::now() - chrono::Duration::hours(1),
+        "expires_at": chrono::Utc::now() - chrono::Duration::minutes(5),
+    });
+    rt.block_on(async {
+        lake.put_json(flowlake_lake::LOCK_PATH, &dead)
+            .await
+            .unwrap();
+        let c = lake.lock("run-c", "build", &quick).await.unwrap();
+        assert_eq!(c.holder().await.run_id, "run-c");
+        c.release().await.unwrap();
+        assert!(lake.lock_holder().await.unwrap().is_none());
+    });
+}
