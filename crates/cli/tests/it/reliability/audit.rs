@@ -257,3 +257,23 @@ fn runs_list_show_and_diff_read_the_manifests() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn an_unreachable_webhook_never_changes_the_outcome() {
+    let org = Org::start(Org::secret_config());
+    let tmp = tempfile::tempdir().unwrap();
+    let notify = "[notify]\nwebhook_url_env = \"FLOWLAKE_RELIABILITY_WEBHOOK\"\non = [\"success\"]\ntimeout = \"2s\"\n";
+    let dir = org.workdir(&tmp.path().join("w"), &["build"], notify);
+    let dead = format!("http://127.0.0.1:{}/hooks/SECRETdead", free_port());
+    let started = std::time::Instant::now();
+    let out = org
+        .run_cmd(&dir, tmp.path().join("lake").to_str().unwrap())
+        .env("FLOWLAKE_RELIABILITY_WEBHOOK", &dead)
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 0, "{}", describe(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("notification could not be delivered"), "{err}");
+    assert!(!err.contains("SECRETdead"), "{err}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(60));
+}
