@@ -76,10 +76,13 @@ fn every_command_keeps_its_json_shape() {
         keys(&manifest),
         set(&[
             "api_requests",
+            "build_id",
             "command",
+            "config",
             "config_hash",
             "duration_s",
             "error",
+            "exit_code",
             "files",
             "finished_at",
             "host",
@@ -88,7 +91,10 @@ fn every_command_keeps_its_json_shape() {
             "rows",
             "run_id",
             "started_at",
+            "steps",
             "user",
+            "version",
+            "watermarks",
         ])
     );
 
